@@ -1,0 +1,109 @@
+"""The CPU kernel contract: what tcli's ops call, over numpy buffers. ``kernels.cuda`` mirrors it.
+
+Buffers are flat 1-D arrays. Dense functions take whole buffers of equal length; strided ones take
+``(buffer, offset, strides)`` operands and a shape. float16 buffers only ever meet ``copy`` and
+``fill`` (tcli computes float16 in float32); numba has no float16, so those go through the bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import elementwise as _ew
+from ._jit import compiled_signatures, num_threads, set_num_threads  # noqa: F401
+from .index import (  # noqa: F401
+    check_range,
+    count_nonzero,
+    gather_dim,
+    gather_rows,
+    index_offsets,
+    nonzero,
+    one_hot,
+    scatter_dim,
+    scatter_rows,
+    sort_rows,
+    unique_sorted,
+)
+from .linalg import bmm, matmul  # noqa: F401
+from .random import (  # noqa: F401
+    bernoulli,
+    exponential,
+    multinomial,
+    normal_fill,
+    normal_scalar,
+    randint,
+    randperm,
+    uniform,  # noqa: F401
+)
+from .reduce import arg_reduce, logsumexp, reduce, scan, softmax, softmax_backward, variance  # noqa: F401
+from .sequence import arange, linspace  # noqa: F401
+
+_F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
+
+
+def alloc(n: int, np_dtype) -> np.ndarray:
+    return np.empty(n, np_dtype)
+
+
+def _contiguous(shape):
+    strides, acc = [], 1
+    for size in reversed(shape):
+        strides.append(acc)
+        acc *= size
+    return tuple(reversed(strides)), acc
+
+
+def _copy_with_half(shape, out, a):
+    """A strided copy where out or a is float16: convert through float32 bit patterns."""
+    (ob, oo, os_), (ab, ao, as_) = out, a
+    if ab.dtype == _F16 and ob.dtype == _F16:
+        _ew.unary_strided("copy", shape, (ob.view(np.uint16), oo, os_), (ab.view(np.uint16), ao, as_))
+        return
+    strides, n = _contiguous(shape)
+    if ab.dtype == _F16:
+        if ob.dtype == _F32:
+            _ew.unary_strided("half_bits_to_float_bits", shape, (ob.view(np.uint32), oo, os_),
+                              (ab.view(np.uint16), ao, as_))
+            return
+        wide = np.empty(n, np.float32)
+        _ew.unary_strided("half_bits_to_float_bits", shape, (wide.view(np.uint32), 0, strides),
+                          (ab.view(np.uint16), ao, as_))
+        _ew.unary_strided("copy", shape, out, (wide, 0, strides))
+        return
+    if ab.dtype == _F32:
+        source = (ab.view(np.uint32), ao, as_)
+    else:
+        wide = np.empty(n, np.float32)
+        _ew.unary_strided("copy", shape, (wide, 0, strides), a)
+        source = (wide.view(np.uint32), 0, strides)
+    _ew.unary_strided("float_bits_to_half_bits", shape, (ob.view(np.uint16), oo, os_), source)
+
+
+def _fill_half(shape, out, value):
+    bits = (out[0].view(np.uint16), out[1], out[2])
+    _ew.unary_strided("fill", shape, bits, bits, np.float16(value).view(np.uint16), 0)
+
+
+def unary(op, out, a, p=0, q=0):
+    if out.dtype == _F16 or a.dtype == _F16:
+        unary_strided(op, (out.shape[0],), (out, 0, (1,)), (a, 0, (1,)), p, q)
+        return
+    _ew.unary(op, out, a, p, q)
+
+
+def unary_strided(op, shape, out, a, p=0, q=0):
+    if out[0].dtype == _F16 or a[0].dtype == _F16:
+        if op == "fill":
+            _fill_half(shape, out, p)
+        elif op == "copy":
+            _copy_with_half(shape, out, a)
+        else:
+            raise TypeError(f"kernel {op!r} does not take float16 buffers (tcli computes float16 in float32)")
+        return
+    _ew.unary_strided(op, shape, out, a, p, q)
+
+
+binary = _ew.binary
+binary_strided = _ew.binary_strided
+ternary = _ew.ternary
+ternary_strided = _ew.ternary_strided

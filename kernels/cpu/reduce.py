@@ -1,0 +1,332 @@
+"""Reductions, scans and softmax over a dense buffer viewed as (outer, red, inner).
+
+The caller lays the reduced dims out contiguously (copying if needed); ``red`` is their total
+size and ``inner`` the size of the trailing kept dims. With inner == 1 each output reduces one
+contiguous row (vectorised with reassociation); otherwise rows of ``inner`` accumulate
+elementwise, which vectorises over the inner dim. Outer rows run on threads when there is work.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._jit import PARALLEL_MIN, KernelTable, chunks_for
+
+# ---- combine functions: acc = OP(acc, x); FIN(acc, n) finishes (mean divides) -----------------------------
+
+COMBINE: dict = {}
+FINISH: dict = {}
+
+
+def _combine(name, finish=None):
+    def register(fn):
+        COMBINE[name] = fn
+        FINISH[name] = finish or _identity
+        return fn
+    return register
+
+
+@njit(inline="always")
+def _identity(acc, n):
+    return acc
+
+
+@njit(inline="always")
+def _divide_by_n(acc, n):
+    return acc / n
+
+
+@_combine("sum")
+def _sum(acc, x):
+    return acc + x
+
+
+@_combine("mean", _divide_by_n)
+def _mean(acc, x):
+    return acc + x
+
+
+@_combine("prod")
+def _prod(acc, x):
+    return acc * x
+
+
+@_combine("max")
+def _max(acc, x):
+    return acc if (acc >= x or acc != acc) else x
+
+
+@_combine("min")
+def _min(acc, x):
+    return acc if (acc <= x or acc != acc) else x
+
+
+@_combine("all")
+def _all(acc, x):
+    return acc and (x != 0)
+
+
+@_combine("any")
+def _any(acc, x):
+    return acc or (x != 0)
+
+
+# ---- templates --------------------------------------------------------------------------------------------
+
+OP = FIN = None
+
+
+def _reduce(o, x, outer, red, inner):
+    """o[k, i] = reduce_r x[k, r, i] (red >= 1)."""
+    if inner == 1:
+        for k in prange(outer):
+            base = k * red
+            acc = x[base]
+            for r in range(1, red):
+                acc = OP(acc, x[base + r])
+            o[k] = FIN(acc, red)
+    else:
+        for k in prange(outer):
+            ob = k * inner
+            xb = k * red * inner
+            for i in range(inner):
+                o[ob + i] = x[xb + i]
+            for r in range(1, red):
+                row = xb + r * inner
+                for i in range(inner):
+                    o[ob + i] = OP(o[ob + i], x[row + i])
+            for i in range(inner):
+                o[ob + i] = FIN(o[ob + i], red)
+
+
+def _reduce_all(o, x, nchunks):
+    """o[0] = reduce of all of x (len >= 1), in parallel chunks."""
+    n = x.shape[0]
+    per = (n + nchunks - 1) // nchunks
+    partial = np.empty(nchunks, o.dtype)
+    for c in prange(nchunks):
+        start = c * per
+        stop = min(n, start + per)
+        acc = x[start]
+        for i in range(start + 1, stop):
+            acc = OP(acc, x[i])
+        partial[c] = acc
+    acc = partial[0]
+    for c in range(1, nchunks):
+        acc = OP(acc, partial[c])
+    o[0] = FIN(acc, n)
+
+
+_REDUCERS = {name: {"OP": COMBINE[name], "FIN": FINISH[name]} for name in COMBINE}
+_FAST = {"reassoc", "nsz", "contract"}  # lets LLVM split an accumulation into vector lanes
+_ROWS = KernelTable.pair("reduce", _reduce, _REDUCERS, fastmath=_FAST)
+_ALL = KernelTable.pair("reduce_all", _reduce_all, _REDUCERS, fastmath=_FAST)
+
+
+# ---- argmax / argmin, and max/min with indices --------------------------------------------------------------
+
+@njit(inline="always")
+def _better_max(x, best):
+    return x > best or (x != x and best == best)
+
+
+@njit(inline="always")
+def _better_min(x, best):
+    return x < best or (x != x and best == best)
+
+
+BETTER = {"max": _better_max.py_func, "min": _better_min.py_func}
+
+
+def _arg_reduce(values, indices, x, outer, red, inner):
+    """values[k, i], indices[k, i] = best x[k, r, i] and its first r (NaN is best, as in PyTorch)."""
+    for k in prange(outer):
+        for i in range(inner):
+            base = k * red * inner + i
+            best = x[base]
+            at = 0
+            for r in range(1, red):
+                v = x[base + r * inner]
+                if OP(v, best):
+                    best = v
+                    at = r
+            values[k * inner + i] = best
+            indices[k * inner + i] = at
+
+
+_ARG = KernelTable.pair("arg_reduce", _arg_reduce, BETTER)
+
+
+# ---- variance ------------------------------------------------------------------------------------------------
+
+def _variance(o, x, outer, red, inner, correction):
+    """Two-pass variance along r with Bessel-style correction (divide by red - correction)."""
+    denom = max(red - correction, 0)
+    for k in prange(outer):
+        for i in range(inner):
+            base = k * red * inner + i
+            mean = 0.0
+            for r in range(red):
+                mean += x[base + r * inner]
+            mean /= red
+            acc = 0.0
+            for r in range(red):
+                d = x[base + r * inner] - mean
+                acc += d * d
+            o[k * inner + i] = acc / denom if denom > 0 else math.nan
+
+
+_VAR = KernelTable.pair("variance", _variance, {"var": None})
+
+
+# ---- logsumexp, softmax, log_softmax ---------------------------------------------------------------------------
+
+def _logsumexp(o, x, outer, red, inner):
+    for k in prange(outer):
+        for i in range(inner):
+            base = k * red * inner + i
+            m = x[base]
+            for r in range(1, red):
+                v = x[base + r * inner]
+                if v > m or v != v:
+                    m = v
+            if math.isinf(m):  # all -inf, or some +inf: the answer is m itself
+                o[k * inner + i] = m
+                continue
+            s = 0.0
+            for r in range(red):
+                s += math.exp(x[base + r * inner] - m)
+            o[k * inner + i] = m + math.log(s)
+
+
+_LSE = KernelTable.pair("logsumexp", _logsumexp, {"logsumexp": None})
+
+
+def _softmax(o, x, outer, red, inner):
+    """Softmax (OP=0) or log-softmax (OP=1) along r, max-shifted for stability."""
+    for k in prange(outer):
+        if inner == 1:
+            base = k * red
+            m = x[base]
+            for r in range(1, red):
+                v = x[base + r]
+                m = v if (v > m or v != v) else m
+            s = 0.0
+            for r in range(red):
+                e = math.exp(x[base + r] - m)
+                if OP == 0:
+                    o[base + r] = e
+                s += e
+            if OP == 0:
+                inv = 1.0 / s
+                for r in range(red):
+                    o[base + r] = o[base + r] * inv
+            else:
+                shift = m + math.log(s)
+                for r in range(red):
+                    o[base + r] = x[base + r] - shift
+        else:
+            for i in range(inner):
+                base = k * red * inner + i
+                m = x[base]
+                for r in range(1, red):
+                    v = x[base + r * inner]
+                    m = v if (v > m or v != v) else m
+                s = 0.0
+                for r in range(red):
+                    s += math.exp(x[base + r * inner] - m)
+                if OP == 0:
+                    inv = 1.0 / s
+                    for r in range(red):
+                        o[base + r * inner] = math.exp(x[base + r * inner] - m) * inv
+                else:
+                    shift = m + math.log(s)
+                    for r in range(red):
+                        o[base + r * inner] = x[base + r * inner] - shift
+
+
+_SOFTMAX = KernelTable.pair("softmax", _softmax, {"softmax": 0, "log_softmax": 1})
+
+
+def _softmax_backward(gi, g, y, outer, red, inner):
+    """Gradient of softmax (OP=0: y*(g - sum(g*y))) or log_softmax (OP=1: g - exp(y)*sum(g)) along r."""
+    for k in prange(outer):
+        for i in range(inner):
+            base = k * red * inner + i
+            s = 0.0
+            for r in range(red):
+                j = base + r * inner
+                s += g[j] * y[j] if OP == 0 else g[j]
+            for r in range(red):
+                j = base + r * inner
+                if OP == 0:
+                    gi[j] = y[j] * (g[j] - s)
+                else:
+                    gi[j] = g[j] - math.exp(y[j]) * s
+
+
+_SOFTMAX_BWD = KernelTable.pair("softmax_backward", _softmax_backward, {"softmax": 0, "log_softmax": 1})
+
+
+# ---- scans ------------------------------------------------------------------------------------------------
+
+def _scan(o, x, outer, red, inner):
+    for k in prange(outer):
+        for i in range(inner):
+            base = k * red * inner + i
+            acc = x[base]
+            o[base] = acc
+            for r in range(1, red):
+                j = base + r * inner
+                acc = OP(acc, x[j])
+                o[j] = acc
+
+
+_SCAN = KernelTable.pair("scan", _scan, {"cumsum": COMBINE["sum"], "cumprod": COMBINE["prod"],
+                                          "cummax": COMBINE["max"], "cummin": COMBINE["min"]})
+
+
+# ---- the contract ----------------------------------------------------------------------------------------------
+
+def _parallel(work):
+    return work >= PARALLEL_MIN
+
+
+def reduce(op, out, x, outer, red, inner):
+    """out (outer*inner) = op-reduction of x viewed as (outer, red, inner); red >= 1."""
+    if outer == 1 and inner == 1:
+        nchunks = chunks_for(red)
+        _ALL[nchunks > 1][op](out, x, nchunks)
+        return
+    par = _parallel(outer * red * inner) and outer > 1
+    _ROWS[par][op](out, x, outer, red, inner)
+
+
+def arg_reduce(op, values, indices, x, outer, red, inner):
+    """values, indices = max/min of x along red (first index of the best; NaN counts as best)."""
+    _ARG[_parallel(outer * red * inner) and outer > 1][op](values, indices, x, outer, red, inner)
+
+
+def variance(out, x, outer, red, inner, correction):
+    _VAR[_parallel(outer * red * inner) and outer > 1]["var"](out, x, outer, red, inner, correction)
+
+
+def logsumexp(out, x, outer, red, inner):
+    _LSE[_parallel(outer * red * inner) and outer > 1]["logsumexp"](out, x, outer, red, inner)
+
+
+def softmax(op, out, x, outer, red, inner):
+    """op is 'softmax' or 'log_softmax'; out has x's layout."""
+    _SOFTMAX[_parallel(outer * red * inner) and outer > 1][op](out, x, outer, red, inner)
+
+
+def softmax_backward(op, grad_in, grad, y, outer, red, inner):
+    _SOFTMAX_BWD[_parallel(outer * red * inner) and outer > 1][op](grad_in, grad, y, outer, red, inner)
+
+
+def scan(op, out, x, outer, red, inner):
+    """Inclusive scan along red: cumsum, cumprod, cummax, cummin."""
+    _SCAN[_parallel(outer * red * inner) and outer > 1][op](out, x, outer, red, inner)

@@ -1,0 +1,346 @@
+"""The autograd graph: nodes (``grad_fn``), saved tensors with version checks, and the engine.
+
+A node is made by an op when grad mode is on and an input requires grad. It keeps edges to the
+nodes that produced its inputs (``next_functions``), what its backward formula needs (saved
+tensors, checked against their version counters when unpacked), and the shape and dtype of its
+output, so the engine can sum broadcast gradients back to each input's shape. The engine is
+iterative (graphs of any depth) and frees saved tensors after a backward pass unless told to keep
+them.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+import weakref
+
+from . import grad_mode
+
+_RELEASED = object()
+
+
+class Version:
+    """A version counter shared by a tensor and its views; in-place ops bump it."""
+
+    __slots__ = ("value", "saved", "where")
+
+    def __init__(self):
+        self.value = 0
+        self.saved = False   # True once a node saved a tensor using this counter
+        self.where = None    # the user's source line of the last in-place change, once saved
+
+    def bump(self):
+        self.value += 1
+        if self.saved:
+            self.where = user_frame()
+
+
+def user_frame() -> str | None:
+    """'file:line: code' of the innermost stack frame outside tcli, for error hints."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not (name == "tcli" or name.startswith("tcli.")):
+            summary = traceback.extract_stack(frame, limit=1)[0]
+            return f"{summary.filename}:{summary.lineno}: {summary.line}"
+        frame = frame.f_back
+    return None
+
+
+class Node:
+    """Base of every ``grad_fn``. Subclasses implement ``backward(grad) -> tuple of input grads``."""
+
+    __slots__ = ("next_functions", "_saved", "_versions", "_out_shape", "_out_dtype", "_retained",
+                 "_hooks", "__weakref__")
+
+    def __init__(self):
+        self._saved = None
+        self._versions = None
+        self._retained = None
+        self._hooks = None
+
+    # -- what backward formulas use --
+    def save(self, *tensors):
+        """Keep tensors for backward; an in-place change to any of them is caught at unpack."""
+        versions = []
+        for t in tensors:
+            if t is None:
+                versions.append(0)
+                continue
+            v = t._version
+            v.saved = True
+            versions.append(v.value)
+        self._saved = tensors
+        self._versions = versions
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _RELEASED:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after "
+                "they have already been freed). Saved intermediate values of the graph are freed when you "
+                "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+                "through the graph a second time or if you need to access saved tensors after calling "
+                "backward.\nhint: call loss.backward(retain_graph=True) the first time, or recompute the "
+                "forward pass before the second backward.")
+        if saved is None:
+            return ()
+        for t, expected in zip(saved, self._versions):
+            if t is not None and t._version.value != expected:
+                _raise_modified(t, expected, self)
+        return saved
+
+    def output_meta(self, nr):
+        """(shape, dtype) of output ``nr``: what a gradient flowing into it must look like."""
+        if type(self._out_shape) is list:
+            return self._out_shape[nr], self._out_dtype[nr]
+        return self._out_shape, self._out_dtype
+
+    def num_outputs(self) -> int:
+        return len(self._out_shape) if type(self._out_shape) is list else 1
+
+    def needs_input_grad(self, i) -> bool:
+        return self.next_functions[i][0] is not None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def release(self):
+        if self._saved is not None:
+            self._saved = _RELEASED
+
+    def register_hook(self, fn):
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _Handle(self._hooks, fn)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def __call__(self, *grads):
+        return self.backward(*grads)
+
+
+class _Handle:
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def _raise_modified(t, expected, node):
+    from ..dtypes import legacy_type_name
+    desc = f"[{legacy_type_name(t._dtype)} [{', '.join(str(s) for s in t._shape)}]]"
+    producer = t._grad_fn
+    of = f", which is output {t._output_nr} of {producer.name()}," if producer is not None else ""
+    where = t._version.where
+    hint = ("hint: a tensor that backward needs was changed in place after it was used"
+            + (f", here:\n  {where}" if where else "")
+            + "\n  Use the out-of-place form (x = x + 1, not x += 1 or x.add_(1)), or .clone() it before "
+            "changing it.")
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{desc}{of} is at version {t._version.value}; expected version {expected} instead. Hint: enable "
+        "anomaly detection to find the operation that failed to compute its gradient, with "
+        f"torch.autograd.set_detect_anomaly(True).\n{hint}")
+
+
+class AccumulateGrad(Node):
+    """The node behind a leaf tensor that requires grad: adds incoming gradients into ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        Node.__init__(self)
+        self.variable = variable
+        self.next_functions = ()
+        self._out_shape = variable._shape
+        self._out_dtype = variable._dtype
+
+    def backward(self, grad):
+        accumulate_into(self.variable, grad)
+        return ()
+
+
+def accumulate_into(var, grad):
+    """var.grad += grad, in place when a gradient exists (PyTorch keeps the same .grad object)."""
+    if grad_mode.STATE.enabled:  # create_graph: keep the new gradient's history
+        var._grad = grad if var._grad is None else var._grad + grad
+    elif var._grad is None:
+        var._grad = grad if _owned_by_engine(grad) else grad.contiguous_copy()
+    else:
+        var._grad.add_(grad)
+
+
+def _owned_by_engine(grad) -> bool:
+    """True if nothing but the engine refers to this dense gradient or its memory, so .grad may adopt it.
+
+    The references that remain are accumulate_into's caller and parameter, _owned_by_engine's
+    parameter and getrefcount's argument; for the buffer, the tensor and getrefcount's argument.
+    """
+    return grad._dense and sys.getrefcount(grad) <= 4 and sys.getrefcount(grad._buf) <= 2
+
+
+def grad_accumulator(t) -> AccumulateGrad:
+    """The (cached) AccumulateGrad node of a leaf that requires grad."""
+    ref = t._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        t._accumulator = weakref.ref(node)
+    return node
+
+
+def edge(t):
+    """The (node, output_nr) pair through which gradient flows back into tensor t."""
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        return (grad_accumulator(t), 0)
+    return (None, 0)
+
+
+def attach(node, out, *inputs):
+    """Record ``node`` as the grad_fn of ``out`` with edges to ``inputs`` (tensors or None)."""
+    node.next_functions = tuple(_NO_EDGE if t is None else edge(t) for t in inputs)
+    node._out_shape = out._shape
+    node._out_dtype = out._dtype
+    out._grad_fn = node
+    out._requires_grad = True
+    return out
+
+
+def attach_multi(node, outs, *inputs):
+    """Like attach, for a node with several outputs (unbind, split, ...)."""
+    node.next_functions = tuple(_NO_EDGE if t is None else edge(t) for t in inputs)
+    node._out_shape = [o._shape for o in outs]
+    node._out_dtype = [o._dtype for o in outs]
+    for i, o in enumerate(outs):
+        o._grad_fn = node
+        o._output_nr = i
+        o._requires_grad = True
+    return outs
+
+
+_NO_EDGE = (None, 0)
+
+
+# ---- the engine -------------------------------------------------------------------------------------
+
+def _dependencies(roots):
+    """How many edges lead into each node reachable from ``roots``."""
+    deps = {}
+    seen = set()
+    stack = [n for n in roots if n is not None]
+    for n in stack:
+        seen.add(n)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, seen
+
+
+def _conform(grad, shape, dtype):
+    """Sum a broadcast gradient back to ``shape`` and cast it to ``dtype``, as PyTorch's engine does."""
+    if grad._shape != shape:
+        from ..ops.reduction import sum_to
+        grad = sum_to(grad, shape)
+    if grad._dtype is not dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def run_backward(roots, grads, retain_graph, create_graph, capture=None):
+    """Propagate ``grads`` from ``roots`` (tensors) through the graph.
+
+    ``capture`` maps (node, output_nr) to a slot of the returned list: gradients reaching those
+    edges are returned, and no ``.grad`` is touched (that is ``autograd.grad``).
+    """
+    root_edges = [edge(t) for t in roots]
+    deps, visited = _dependencies([n for n, _ in root_edges])
+    buffers = {}
+    for (node, nr), g in zip(root_edges, grads):
+        _add_to_buffer(buffers, node, nr, g)
+    del grads
+    captured = [None] * (len(capture) if capture else 0)
+    ready = list(dict.fromkeys(n for n, _ in root_edges if n is not None and deps.get(n, 0) == 0))
+    prev = grad_mode.STATE.enabled
+    grad_mode.STATE.enabled = bool(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            inputs = buffers.pop(node, None) or [None]
+            if capture:
+                for nr, g in enumerate(inputs):
+                    slot = capture.get((node, nr))
+                    if slot is not None:
+                        captured[slot] = g
+            if node._retained is not None:
+                _retain(node, inputs)
+            if node._hooks is not None:
+                for hook in node._hooks:
+                    hook(inputs)
+            if type(node) is AccumulateGrad:
+                if not capture and inputs[0] is not None:
+                    g = inputs.pop()
+                    accumulate_into(node.variable, g)
+                continue
+            if len(inputs) == 1:
+                g = inputs.pop()
+                out = node.backward(g) if g is not None else (None,) * len(node.next_functions)
+                g = None
+            else:
+                out = node.backward(*inputs)
+            inputs = None
+            for (nxt, nr), g in zip(node.next_functions, out):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    shape, dtype = nxt.output_meta(nr)
+                    _add_to_buffer(buffers, nxt, nr, _conform(g, shape, dtype))
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
+            out = g = None
+    finally:
+        grad_mode.STATE.enabled = prev
+        if not retain_graph:
+            for node in visited:
+                node.release()
+    return captured
+
+
+def _add_to_buffer(buffers, node, nr, g):
+    if node is None:
+        return
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node.num_outputs()
+    if g is None:
+        return
+    prev = slots[nr]
+    slots[nr] = g if prev is None else prev + g
+
+
+def _retain(node, inputs):
+    for nr, ref in node._retained:
+        t = ref()
+        g = inputs[nr] if nr < len(inputs) else None
+        if t is None or g is None:
+            continue
+        if t._grad is None:
+            t._grad = g.detach().clone() if not grad_mode.STATE.enabled else g
+        else:
+            t._grad = t._grad + g

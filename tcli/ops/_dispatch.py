@@ -1,0 +1,186 @@
+"""Turning tensors into kernel calls: allocation, dense fast paths, strided layouts, casts.
+
+Every op's forward and backward reaches the kernels through here, so the choice between the
+dense and the strided kernel, the float16-in-float32 rule and the device's backend are made in
+one place. Kernels receive aligned shapes and one compute dtype; they know nothing of Tensor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .._tensor import Tensor, contiguous_strides, numel_of
+from ..device import CPU
+from ._util import coalesce, expand_strides
+
+
+class _LazyKernels:
+    """tcli.kernels.cpu, imported (with numba) on first use: ``import tcli`` stays light."""
+
+    def __getattr__(self, name):
+        import importlib
+        module = importlib.import_module("tcli.kernels.cpu")
+        self.__dict__.update(vars(module))  # later lookups are plain attribute hits
+        return getattr(module, name)
+
+
+K = _LazyKernels()
+
+float16, float32 = _dt.float16, _dt.float32
+
+
+def backend(device):
+    if device.type == "cpu":
+        return K
+    from ..cuda import backend as cuda_backend
+    return cuda_backend()
+
+
+def empty(shape, dtype, device=CPU) -> Tensor:
+    """A new dense, uninitialised tensor."""
+    n = numel_of(shape)
+    buf = K.alloc(n, dtype.np) if device is CPU else backend(device).alloc(n, dtype.np)
+    return Tensor._make(buf, shape, contiguous_strides(shape), 0, dtype, None, True, device)
+
+
+def operand(t: Tensor, shape=None):
+    """(buffer, offset, strides) of t, broadcast to ``shape`` if given."""
+    if shape is None or shape == t._shape:
+        return t._buf, t._offset, t._strides
+    return t._buf, t._offset, expand_strides(t._shape, t._strides, shape)
+
+
+def _strided_args(shape, tensors, shapes=None):
+    """Coalesced shape and (buf, off, strides) for each tensor, all viewed at ``shape``."""
+    strides = [t._strides if t._shape == shape else expand_strides(t._shape, t._strides, shape)
+               for t in tensors]
+    cshape, cstrides = coalesce(shape, *strides)
+    return cshape, [(t._buf, t._offset, s) for t, s in zip(tensors, cstrides)]
+
+
+def to_compute(t: Tensor, dtype) -> Tensor:
+    """t in the dtype a kernel computes in (float16 is computed in float32)."""
+    if dtype is float16:
+        dtype = float32
+    return t if t._dtype is dtype else cast(t, dtype)
+
+
+def scalar_of(value, dtype):
+    """A Python number as a numpy scalar of the compute dtype (float16 computes in float32)."""
+    if dtype is float16:
+        dtype = float32
+    try:
+        return dtype.np.type(value)
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow") from None
+
+
+def _finish(out, result_dtype):
+    """Cast a float32 result computed for a float16 op back to float16."""
+    return cast(out, result_dtype) if out._dtype is not result_dtype else out
+
+
+# ---- maps ---------------------------------------------------------------------------------------------
+
+def map1(op, x: Tensor, result_dtype, p=0, q=0) -> Tensor:
+    """out = op(x, p, q) elementwise, in x's dtype (bool results for predicates)."""
+    compute = float32 if x._dtype is float16 else x._dtype
+    if x._dtype is not compute:
+        x = cast(x, compute)
+    out_dtype = float32 if result_dtype is float16 else result_dtype
+    out = empty(x._shape, out_dtype, x._device)
+    if x._dense:
+        K.unary(op, out._buf, x._buf, p, q)
+    else:
+        shape, (o, a) = _strided_args(x._shape, (out, x))
+        K.unary_strided(op, shape, o, a, p, q)
+    return _finish(out, result_dtype) if result_dtype is float16 else out
+
+
+def map2(op, a: Tensor, b: Tensor, compute, result_dtype, shape) -> Tensor:
+    """out = op(a, b) elementwise over the broadcast ``shape``."""
+    if compute is float16:
+        compute = float32
+    if a._dtype is not compute:
+        a = cast(a, compute)
+    if b._dtype is not compute:
+        b = cast(b, compute)
+    out_dtype = float32 if result_dtype is float16 else result_dtype
+    out = empty(shape, out_dtype, a._device)
+    if a._dense and b._dense and a._shape == b._shape:
+        K.binary(op, out._buf, a._buf, b._buf)
+    else:
+        cshape, (o, x, y) = _strided_args(shape, (out, a, b))
+        K.binary_strided(op, cshape, o, x, y)
+    return _finish(out, result_dtype) if result_dtype is float16 else out
+
+
+def map3(op, c: Tensor, a: Tensor, b: Tensor, compute, result_dtype, shape) -> Tensor:
+    """out = op(c, a, b) elementwise; c keeps its own dtype (e.g. a bool condition)."""
+    if compute is float16:
+        compute = float32
+    if a._dtype is not compute:
+        a = cast(a, compute)
+    if b._dtype is not compute:
+        b = cast(b, compute)
+    out_dtype = float32 if result_dtype is float16 else result_dtype
+    out = empty(shape, out_dtype, a._device)
+    if c._dense and a._dense and b._dense and c._shape == a._shape == b._shape == shape:
+        K.ternary(op, out._buf, c._buf, a._buf, b._buf)
+    else:
+        cshape, (o, z, x, y) = _strided_args(shape, (out, c, a, b))
+        K.ternary_strided(op, cshape, o, z, x, y)
+    return _finish(out, result_dtype) if result_dtype is float16 else out
+
+
+# ---- writing into existing tensors ----------------------------------------------------------------------
+
+def map1_into(op, dst: Tensor, x: Tensor, p=0, q=0):
+    """dst[...] = op(x) with x broadcast to dst's shape; dst may be any strided view."""
+    if dst._dense and x._dense and dst._shape == x._shape and dst._dtype is not float16:
+        K.unary(op, dst._buf, x._buf, p, q)
+        return
+    if dst._dtype is float16 and op != "copy":
+        tmp = map1(op, x if x._shape == dst._shape else x.expand(dst._shape), float32, p, q)
+        map1_into("copy", dst, tmp)
+        return
+    shape, (o, a) = _strided_args(dst._shape, (dst, x))
+    K.unary_strided(op, shape, o, a, p, q)
+
+
+def map2_into(op, dst: Tensor, a: Tensor, b: Tensor):
+    """dst[...] = op(a, b), with a and b in dst's dtype, broadcast to dst's shape."""
+    if dst._dtype is float16:
+        tmp = map2(op, a, b, float32, float32, dst._shape)
+        map1_into("copy", dst, tmp)
+        return
+    if dst._dense and a._dense and b._dense and dst._shape == a._shape == b._shape:
+        K.binary(op, dst._buf, a._buf, b._buf)
+        return
+    shape, (o, x, y) = _strided_args(dst._shape, (dst, a, b))
+    K.binary_strided(op, shape, o, x, y)
+
+
+def fill(dst: Tensor, value):
+    p = scalar_of(value, dst._dtype) if dst._dtype is not float16 else np.float16(value)
+    if dst._dense:
+        K.unary("fill", dst._buf, dst._buf, p, p)
+    else:
+        shape, (o, a) = _strided_args(dst._shape, (dst, dst))
+        K.unary_strided("fill", shape, o, a, p, p)
+
+
+def cast(t: Tensor, dtype) -> Tensor:
+    """A new dense tensor with t's values converted to ``dtype`` (C casts, as PyTorch converts)."""
+    out = empty(t._shape, dtype, t._device)
+    if t._dense:
+        K.unary("copy", out._buf, t._buf, 0, 0)
+    else:
+        shape, (o, a) = _strided_args(t._shape, (out, t))
+        K.unary_strided("copy", shape, o, a, 0, 0)
+    return out
+
+
+def contiguous_copy(t: Tensor) -> Tensor:
+    return cast(t, t._dtype)

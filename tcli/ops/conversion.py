@@ -1,0 +1,124 @@
+"""Changing dtype and device: ``to``, ``type``, ``float()``/``long()``/..., ``cpu``/``cuda``."""
+
+from __future__ import annotations
+
+from .. import dtypes as _dt
+from .._tensor import Tensor
+from ..autograd.graph import Node, attach
+from ..cuda import check_device
+from ..device import device as Device
+from ..errors import hint
+from . import _dispatch as D
+from .pointwise import _requires
+
+
+class ToCopyBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        return (g.to(self.ctx),)
+
+
+def _cast(x: Tensor, dtype) -> Tensor:
+    result = D.cast(x, dtype)
+    if _requires(x):
+        if not dtype.is_floating_point:
+            return result  # integer results carry no gradient
+        n = ToCopyBackward0()
+        n.ctx = x._dtype
+        attach(n, result, x)
+    return result
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, _dt.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a._dtype, a._device
+        elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
+            device = a
+        elif isinstance(a, bool):
+            copy = copy or a  # non_blocking / copy positional flags
+        elif a is not None:
+            dtype = _dt.as_dtype(a)
+    return dtype, device, copy
+
+
+def to(input, *args, **kwargs):
+    dtype, device, copy = _parse_to(args, dict(kwargs))
+    dtype = None if dtype is None else _dt.as_dtype(dtype)
+    if device is not None:
+        device = check_device(Device(device) if not isinstance(device, Device) else device)
+    result = input
+    if dtype is not None and dtype is not input._dtype:
+        result = _cast(input, dtype)
+    elif copy:
+        from .shape import clone
+        result = clone(input)
+    return result
+
+
+def type(input, dtype=None, non_blocking=False, **kwargs):
+    if dtype is None:
+        return _dt.legacy_type_name(input._dtype)
+    if isinstance(dtype, str):
+        dtype = _dt.from_legacy_type_name(dtype)
+    elif not isinstance(dtype, _dt.dtype):
+        legacy = getattr(dtype, "dtype", None)
+        if legacy is None:
+            raise TypeError(f"type() expects a dtype or a type name, got {dtype!r}")
+        dtype = legacy
+    return input if dtype is input._dtype else _cast(input, dtype)
+
+
+def type_as(input, other):
+    return to(input, other._dtype)
+
+
+def _as(dtype):
+    def convert(input, memory_format=None):
+        return input if input._dtype is dtype else _cast(input, dtype)
+    convert.__name__ = dtype.name
+    return convert
+
+
+float_ = _as(_dt.float32)
+double = _as(_dt.float64)
+half = _as(_dt.float16)
+int_ = _as(_dt.int32)
+long = _as(_dt.int64)
+short = _as(_dt.int16)
+char = _as(_dt.int8)
+byte = _as(_dt.uint8)
+bool_ = _as(_dt.bool_)
+
+
+def cpu(input, memory_format=None):
+    return input
+
+
+def cuda(input, device=None, non_blocking=False, memory_format=None):
+    check_device(Device("cuda"))
+    return input
+
+
+def pin_memory(input):
+    return input
+
+
+def is_pinned(input):
+    return False
+
+
+def check_same_device(a, b):
+    if a._device is not b._device:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{a._device} and {b._device}!" + hint("move one with .to(other.device)."))

@@ -1,0 +1,691 @@
+"""Indexing: ``x[key]`` and ``x[key] = v`` with NumPy/PyTorch semantics, gather/scatter, masks, sorting.
+
+Basic indices (ints, slices, None, ...) make views; integer tensors, lists and bool masks select
+by offsets into the buffer (copies). Every index is range-checked before a kernel runs.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .._tensor import Tensor, numel_of
+from ..autograd.graph import Node, attach
+from ..errors import hint
+from . import _dispatch as D
+from ._util import broadcast_many, wrap_dim
+from .pointwise import _requires
+from .shape import permute, reshape, select, slice_dim, unsqueeze
+
+int64, bool_ = _dt.int64, _dt.bool_
+
+
+# ---- parsing a key ------------------------------------------------------------------------------------------
+
+def _as_index_tensor(obj, device):
+    from .creation import tensor
+    if isinstance(obj, Tensor):
+        return obj
+    if isinstance(obj, np.ndarray):
+        return tensor(obj, device=device)
+    t = tensor(obj, device=device)
+    if t.numel() == 0 and t._dtype.is_floating_point:
+        t = t.to(int64)
+    return t
+
+
+def _normalize_key(key, x):
+    """A tuple of ints, slices, None, Ellipsis and index tensors, with lists/arrays made tensors."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            out.append(k)
+        elif isinstance(k, bool):
+            out.append(_as_index_tensor(k, x._device))
+        elif isinstance(k, numbers.Integral) or (isinstance(k, np.generic) and np.issubdtype(type(k), np.integer)):
+            out.append(int(k))
+        elif isinstance(k, Tensor):
+            if k._dtype.is_floating_point:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors"
+                                 + hint("convert the index first: idx.long()."))
+            if k.dim() == 0 and k._dtype is not bool_ and k._dtype is not _dt.uint8:
+                out.append(int(k.item()))
+            else:
+                out.append(k if k._dtype is not _dt.uint8 else k.to(bool_))
+        elif isinstance(k, (list, tuple, np.ndarray)):
+            t = _as_index_tensor(k, x._device)
+            if t._dtype.is_floating_point:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(t)
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(k).__name__})")
+    return out
+
+
+def _consumed(k):
+    if isinstance(k, Tensor):
+        return k.dim() if k._dtype is bool_ else 1
+    return 0 if k is None or k is Ellipsis else 1
+
+
+def _expand_ellipsis(key, ndim):
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(_consumed(k) for k in key)
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}"
+                         + hint(f"the tensor has {ndim} dim{'s' if ndim != 1 else ''} but the index addresses {used}."))
+    if Ellipsis in [k for k in key if not isinstance(k, Tensor)]:
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        return key[:at] + [slice(None)] * (ndim - used) + key[at + 1:]
+    return key + [slice(None)] * (ndim - used)
+
+
+def _apply_basic(x, key):
+    """Apply ints, slices and None as views; return the view and the advanced indices (dim, tensor)."""
+    view = x
+    dim = 0
+    advanced = []
+    for k in key:
+        if k is None:
+            view = unsqueeze(view, dim)
+            dim += 1
+        elif isinstance(k, int):
+            view = select(view, dim, k)
+        elif isinstance(k, slice):
+            start, stop, step = k.start, k.stop, 1 if k.step is None else k.step
+            if isinstance(step, Tensor):
+                step = int(step)
+            if (start is not None and not isinstance(start, int)) or (stop is not None and not isinstance(stop, int)):
+                start = None if start is None else int(start)
+                stop = None if stop is None else int(stop)
+            if not (start is None and stop is None and step == 1):
+                view = slice_dim(view, dim, start, stop, step)
+            dim += 1
+        elif k._dtype is bool_:
+            if k.dim() == 0:  # x[True] adds a dim of 1, x[False] one of 0
+                view = unsqueeze(view, dim)
+                advanced.append((dim, _bool_scalar_index(k)))
+                dim += 1
+                continue
+            for j in range(k.dim()):
+                if k._shape[j] != view._shape[dim + j]:
+                    raise IndexError(f"The shape of the mask {list(k._shape)} at index {j} does not match the shape of "
+                                     f"the indexed tensor {list(view._shape)} at index {dim + j}"
+                                     + hint("a boolean mask must have the shape of the dims it indexes."))
+            for j, coords in enumerate(nonzero(k, as_tuple=True)):
+                advanced.append((dim + j, coords))
+            dim += k.dim()
+        else:
+            advanced.append((dim, k))
+            dim += 1
+    return view, advanced
+
+
+def _bool_scalar_index(k):
+    from .creation import zeros
+    return zeros(1 if k.item() else 0, dtype=int64)
+
+
+def _offsets(view, advanced):
+    """Flat buffer offsets for the advanced-index positions (shape B), bounds-checked."""
+    idx_shape = broadcast_many(*[t._shape for _, t in advanced])
+    count = numel_of(idx_shape)
+    stacked = np.empty((len(advanced), count), np.int64)
+    for row, (_, t) in enumerate(advanced):
+        ti = t if t._dtype is int64 else D.cast(t, int64)
+        from .shape import expand
+        ti = expand(ti.detach(), idx_shape) if ti._shape != idx_shape else ti
+        stacked[row] = ti._np().reshape(-1) if count else stacked[row]
+    sizes = np.array([view._shape[d] for d, _ in advanced], np.int64)
+    strides = np.array([view._strides[d] for d, _ in advanced], np.int64)
+    offsets = np.empty(count, np.int64)
+    bad = D.K.index_offsets(offsets, stacked, sizes, strides, view._offset)
+    if bad >= 0:
+        k, b = divmod(bad, count)
+        d = advanced[k][0]
+        value = int(stacked[k, b])
+        raise IndexError(f"index {value} is out of bounds for dimension {d} with size {view._shape[d]}"
+                         + hint(f"valid indices for a dimension of size {view._shape[d]} are "
+                                f"{-view._shape[d]}..{view._shape[d] - 1}."))
+    return offsets, idx_shape
+
+
+def _result_layout(view, advanced, idx_shape):
+    """Shape and strides of the non-indexed dims, and where the index dims land in the result."""
+    adv_dims = [d for d, _ in advanced]
+    rest = [d for d in range(view.dim()) if d not in adv_dims]
+    adjacent = adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
+    insert_at = sum(1 for d in rest if d < adv_dims[0]) if adjacent else 0
+    return rest, insert_at
+
+
+class IndexBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        shape, key = self.ctx
+        z = D.empty(shape, g._dtype, g._device)
+        D.fill(z, 0)
+        _index_put(z, key, g, accumulate=True)
+        return (z,)
+
+
+def getitem(x: Tensor, key):
+    key = _expand_ellipsis(_normalize_key(key, x), x.dim())
+    view, advanced = _apply_basic(x, key)
+    if not advanced:
+        return view if view is not x else _alias_view(x)
+    out = _gather(view, advanced)
+    if _requires(view):
+        n = IndexBackward0()
+        n.ctx = (view._shape, [(d, t.detach()) for d, t in advanced])
+        attach(n, out, view)
+    return out
+
+
+def _alias_view(x):
+    from .shape import ViewBackward0, _view
+    return _view(x, x._shape, x._strides, x._offset, ViewBackward0 if x._requires_grad else None, x._shape)
+
+
+def _gather(view, advanced):
+    offsets, idx_shape = _offsets(view, advanced)
+    rest, insert_at = _result_layout(view, advanced, idx_shape)
+    rshape = tuple(view._shape[d] for d in rest)
+    rstrides = tuple(view._strides[d] for d in rest)
+    out = D.empty(idx_shape + rshape, view._dtype, view._device)
+    if out.numel():
+        D.K.gather_rows(out._buf, view._buf, offsets, np.array(rshape or (1,), np.int64),
+                        np.array(rstrides or (0,), np.int64))
+    if insert_at:
+        nb = len(idx_shape)
+        order = list(range(nb, nb + insert_at)) + list(range(nb)) + list(range(nb + insert_at, out.dim()))
+        out = D.contiguous_copy(permute(out, order))
+    return out
+
+
+def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
+    """dst[key] = value (or += with accumulate), in place, no autograd."""
+    if isinstance(key_or_advanced, list) and key_or_advanced and isinstance(key_or_advanced[0], tuple):
+        view, advanced = dst, key_or_advanced
+    else:
+        key = _expand_ellipsis(_normalize_key(key_or_advanced, dst), dst.dim())
+        from ..autograd.grad_mode import no_grad
+        with no_grad():
+            view, advanced = _apply_basic(dst, key)
+    if not advanced:
+        if accumulate:
+            from .pointwise import add
+            D.map1_into("copy", view, add(view, value))
+        else:
+            D.map1_into("copy", view, value)
+        return
+    offsets, idx_shape = _offsets(view, advanced)
+    rest, insert_at = _result_layout(view, advanced, idx_shape)
+    rshape = tuple(view._shape[d] for d in rest)
+    rstrides = tuple(view._strides[d] for d in rest)
+    target_shape = idx_shape + rshape
+    if insert_at:  # value is laid out with the index dims in the middle: move them to the front
+        nb = len(idx_shape)
+        natural = rshape[:insert_at] + idx_shape + rshape[insert_at:]
+        from .shape import expand
+        v = expand(value, natural) if value._shape != natural else value
+        order = list(range(insert_at, insert_at + nb)) + list(range(insert_at)) + \
+            list(range(insert_at + nb, len(natural)))
+        v = permute(v, order)
+    else:
+        from .shape import expand
+        try:
+            v = expand(value, target_shape) if value._shape != target_shape else value
+        except RuntimeError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
+                               f"indexing result of shape {list(target_shape)}") from None
+    src = D.contiguous_copy(v if v._dtype is dst._dtype else v.to(dst._dtype))
+    if src.numel():
+        buf = view._buf if view._dtype is not _dt.float16 else None
+        if buf is None:
+            raise NotImplementedError("index assignment into float16 tensors")
+        D.K.scatter_rows(buf, offsets, np.array(rshape or (1,), np.int64), np.array(rstrides or (0,), np.int64),
+                         src._buf, accumulate)
+
+
+class IndexPutBackward(Node):
+    """x[key] = v on a tensor with history: the old values' gradient is g with the slice zeroed."""
+
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        key, value_shape = self.ctx
+        nf = self.next_functions
+        g_old = None
+        if nf[0][0] is not None:
+            g_old = D.contiguous_copy(g)
+            _index_put(g_old, key, _zeros_scalar(g), accumulate=False)
+        g_val = None
+        if len(nf) > 1 and nf[1][0] is not None:
+            from .reduction import sum_to
+            g_val = sum_to(getitem(g, key), value_shape)
+        return (g_old, g_val) if len(nf) > 1 else (g_old,)
+
+    def name(self):
+        return "CopySlices"
+
+
+def _zeros_scalar(like):
+    z = D.empty((), like._dtype, like._device)
+    D.fill(z, 0)
+    return z
+
+
+def setitem(x: Tensor, key, value):
+    from .inplace import check_inplace, mark_modified
+    if not isinstance(value, Tensor):
+        from .creation import tensor
+        if isinstance(value, (list, tuple, np.ndarray)):
+            value = tensor(value, dtype=x._dtype, device=x._device)
+        else:
+            value = D.empty((), x._dtype, x._device)._fill_number(value)
+    needs_grad = check_inplace(x, value)
+    if not needs_grad:
+        _index_put(x, key, value, accumulate=False)
+        mark_modified(x)
+        return
+    from .inplace import _stand_in, record_inplace
+    old = _stand_in(x)
+    _index_put(x, key, value.detach(), accumulate=False)
+    n = IndexPutBackward()
+    n.ctx = (key, value._shape)
+    record_inplace(x, n, old, value)
+
+
+# ---- gather / scatter / index_select / take ------------------------------------------------------------------------
+
+def _check_index_tensor(index, name):
+    if not isinstance(index, Tensor) or index._dtype is not int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index" + hint("convert it with index.long()."))
+
+
+def _check_range(index, size, dim):
+    flat = index if index._dense else D.contiguous_copy(index)
+    bad = D.K.check_range(flat._buf, 0, size)
+    if bad >= 0:
+        value = int(flat._buf[bad])
+        raise RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}"
+                           + hint(f"indices along dim {dim} must be in 0..{size - 1}."))
+    return flat
+
+
+class GatherBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        shape, dim = self.ctx
+        z = D.empty(shape, g._dtype, g._device)
+        D.fill(z, 0)
+        return (scatter_add(z, dim, index, g),)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    _check_index_tensor(index, "gather")
+    d = wrap_dim(dim, input.dim())
+    if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(index.dim()):
+        if k != d and index._shape[k] > input._shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index._shape)} to be no "
+                               f"larger than self {list(input._shape)} apart from dimension {d}")
+    idx = _check_range(index, input._shape[d] if input.dim() else 1, d)
+    out = D.empty(index._shape, input._dtype, input._device)
+    compute = input if input._dtype is not _dt.float16 else D.cast(input, _dt.float32)
+    target = out if out._dtype is compute._dtype else D.empty(index._shape, compute._dtype)
+    if out.numel():
+        D.K.gather_dim(target._buf, compute._buf, compute._offset, np.array(compute._strides or (1,), np.int64),
+                       idx._buf, np.array(index._shape or (1,), np.int64), d)
+    if target is not out:
+        D.map1_into("copy", out, target)
+    if _requires(input):
+        n = GatherBackward0()
+        n.ctx = (input._shape, d)
+        n.save(index)
+        attach(n, out, input)
+    return out
+
+
+def _scatter(input, dim, index, src, accumulate, name):
+    _check_index_tensor(index, name)
+    d = wrap_dim(dim, input.dim())
+    if not isinstance(src, Tensor):
+        src = D.empty((), input._dtype, input._device)._fill_number(src)
+    from .shape import expand
+    if src.dim() == 0:
+        src = expand(src, index._shape)
+    idx = _check_range(index, input._shape[d] if input.dim() else 1, d)
+    out = D.contiguous_copy(input.detach())
+    s = src if src._dtype is out._dtype else src.to(out._dtype)
+    if index.numel():
+        if out._dtype is _dt.float16:
+            raise NotImplementedError(f"{name} into float16 tensors")
+        D.K.scatter_dim(out._buf, 0, np.array(out._strides or (1,), np.int64), idx._buf, s._buf, s._offset,
+                        np.array(s._strides or (1,), np.int64), np.array(index._shape or (1,), np.int64), d,
+                        accumulate)
+    return out, d
+
+
+class ScatterBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        nf = self.next_functions
+        d, src_is_tensor = self.ctx
+        g_in = scatter(g, d, index, 0.0) if nf[0][0] is not None else None
+        g_src = gather(g, d, index) if src_is_tensor and nf[1][0] is not None else None
+        return (g_in, g_src) if src_is_tensor else (g_in,)
+
+
+class ScatterAddBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        nf = self.next_functions
+        return (g if nf[0][0] is not None else None,
+                gather(g, self.ctx, index) if nf[1][0] is not None else None)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    if reduce is not None:
+        if reduce != "add":
+            raise RuntimeError("tcli's scatter supports reduce='add' only")
+        return scatter_add(input, dim, index, src)
+    out, d = _scatter(input, dim, index, src, False, "scatter")
+    if _requires(input, src if isinstance(src, Tensor) else None):
+        n = ScatterBackward0()
+        n.ctx = (d, isinstance(src, Tensor))
+        n.save(index)
+        attach(n, out, input, src if isinstance(src, Tensor) else None)
+    return out
+
+
+def scatter_add(input, dim, index, src):
+    out, d = _scatter(input, dim, index, src, True, "scatter_add")
+    if _requires(input, src):
+        n = ScatterAddBackward0()
+        n.ctx = d
+        n.save(index)
+        attach(n, out, input, src)
+    return out
+
+
+class IndexSelectBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        shape, d = self.ctx
+        z = D.empty(shape, g._dtype, g._device)
+        D.fill(z, 0)
+        return (index_add(z, d, index, g),)
+
+
+def index_select(input, dim, index):
+    if not isinstance(index, Tensor) or index._dtype not in (int64, _dt.int32):
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    if index.dim() > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = wrap_dim(dim, input.dim())
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        out = getitem(input.detach(), (slice(None),) * d + (reshape(index, -1),))
+    if _requires(input):
+        n = IndexSelectBackward0()
+        n.ctx = (input._shape, d)
+        n.save(index)
+        attach(n, out, input)
+    return out
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = wrap_dim(dim, input.dim())
+    out = D.contiguous_copy(input.detach())
+    src = source if alpha == 1 else source * alpha
+    _index_put(out, (slice(None),) * d + (index,), src.detach(), accumulate=True)
+    if _requires(input, source):
+        from .pointwise import add
+        return add(input, sub_detached(out, input))  # gradient: identity for input (source's unsupported)
+    return out
+
+
+def sub_detached(a, b):
+    from .pointwise import sub
+    return sub(a.detach(), b.detach())
+
+
+class TakeBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        z = D.empty((numel_of(self.ctx),), g._dtype, g._device)
+        D.fill(z, 0)
+        _index_put(z, (index,), g, accumulate=True)
+        return (reshape(z, self.ctx),)
+
+
+def take(input, index):
+    flat = reshape(input.detach(), -1)
+    out = getitem(flat, (index,))
+    if _requires(input):
+        n = TakeBackward0()
+        n.ctx = input._shape
+        n.save(index)
+        attach(n, out, input)
+    return out
+
+
+class MaskedSelectBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        z = D.empty(self.ctx, g._dtype, g._device)
+        D.fill(z, 0)
+        _index_put(z, (mask,), g, accumulate=False)
+        return (z,)
+
+
+def masked_select(input, mask):
+    from .shape import broadcast_tensors
+    x, m = broadcast_tensors(input.detach(), mask)
+    out = getitem(x, (m,))
+    if _requires(input):
+        n = MaskedSelectBackward0()
+        n.ctx = x._shape
+        n.save(m)
+        attach(n, out, input)
+    return out
+
+
+def nonzero(input, *, as_tuple=False):
+    x = input if input._dense else D.contiguous_copy(input)
+    if x._dtype is _dt.float16:
+        x = D.cast(x, _dt.float32)
+    count = D.K.count_nonzero(x._buf)
+    nd = input.dim()
+    out = D.empty((count, nd), int64, input._device)
+    if count and nd:
+        D.K.nonzero(out._buf, x._buf, np.array(input._shape, np.int64))
+    if as_tuple:
+        if nd == 0:
+            return (D.empty((count,), int64)._fill_number(0),)
+        return tuple(out[:, i].contiguous() for i in range(nd))
+    return out
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+# ---- one_hot -------------------------------------------------------------------------------------------------------
+
+def one_hot(tensor, num_classes=-1):
+    if not isinstance(tensor, Tensor) or tensor._dtype is not int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor."
+                           + hint("class indices must be int64: labels.long()."))
+    flat = tensor if tensor._dense else D.contiguous_copy(tensor)
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(flat._buf.max()) + 1 if flat.numel() else 0
+    if tensor.numel():
+        low = int(flat._buf.min())
+        if low < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(flat._buf.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes."
+                               + hint(f"the largest class value is {int(flat._buf.max())}, so num_classes must be at "
+                                      f"least {int(flat._buf.max()) + 1}."))
+    out = D.empty(tensor._shape + (num_classes,), int64, tensor._device)
+    D.fill(out, 0)
+    if tensor.numel():
+        D.K.one_hot(out._buf, flat._buf, num_classes)
+    return out
+
+
+# ---- sort / topk / unique --------------------------------------------------------------------------------------------
+
+class SortBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        (indices,) = self.saved_tensors
+        shape, d = self.ctx
+        z = D.empty(shape, g._dtype, g._device)
+        D.fill(z, 0)
+        return (scatter(z, d, indices, g),)
+
+    def name(self):
+        return self.ctx[2] if len(self.ctx) > 2 else "SortBackward0"
+
+
+def _sort_last(x, descending):
+    """Sort along the last dim of a dense copy: (values, indices)."""
+    n = x._shape[-1] if x.dim() else 1
+    rows = x.numel() // n if n else 0
+    values = D.empty(x._shape, x._dtype, x._device)
+    indices = D.empty(x._shape, int64, x._device)
+    if x.numel():
+        D.K.sort_rows(values._buf, indices._buf, x._buf, rows, n, descending)
+    return values, indices
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    from .reduction import ReturnTypes
+    from .shape import transpose
+    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    last = input.dim() - 1
+    compute = input.detach() if input._dtype is not _dt.float16 else D.cast(input.detach(), _dt.float32)
+    x = D.contiguous_copy(transpose(compute, d, last) if input.dim() and d != last else compute)
+    values, indices = _sort_last(x, bool(descending))
+    if input.dim() and d != last:
+        values = D.contiguous_copy(transpose(values, d, last))
+        indices = D.contiguous_copy(transpose(indices, d, last))
+    if values._dtype is not input._dtype:
+        values = D.cast(values, input._dtype)
+    if _requires(input):
+        n = SortBackward0()
+        n.ctx = (input._shape, d)
+        n.save(indices)
+        attach(n, values, input)
+    return ReturnTypes.of("sort")((values, indices))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input.detach(), dim, descending, stable)[1]
+
+
+def msort(input):
+    return sort(input, 0)[0]
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    from .reduction import ReturnTypes
+    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    size = input._shape[d] if input.dim() else 1
+    if k < 0 or k > size:
+        raise RuntimeError("selected index k out of range"
+                           + hint(f"k must be between 0 and {size} (the size of dim {d})."))
+    values, indices = sort(input.detach(), d, descending=largest)
+    values = D.contiguous_copy(slice_dim(values, d, 0, k))
+    indices = D.contiguous_copy(slice_dim(indices, d, 0, k))
+    if _requires(input):
+        n = SortBackward0()
+        n.ctx = (input._shape, d, "TopkBackward0")
+        n.save(indices)
+        attach(n, values, input)
+    return ReturnTypes.of("topk")((values, indices))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    from .reduction import ReturnTypes
+    values, indices = sort(input, dim)
+    d = wrap_dim(dim, input.dim())
+    v, i = select(values, d, k - 1), select(indices, d, k - 1)
+    if keepdim:
+        v, i = unsqueeze(v, d), unsqueeze(i, d)
+    return ReturnTypes.of("kthvalue")((v, i))
+
+
+def median(input, dim=None, keepdim=False):
+    from .reduction import ReturnTypes
+    if dim is None:
+        flat = reshape(input, -1)
+        values, _ = sort(flat)
+        return values[(flat.numel() - 1) // 2]
+    d = wrap_dim(dim, input.dim())
+    values, indices = sort(input, d)
+    m = (input._shape[d] - 1) // 2
+    v, i = select(values, d, m), select(indices, d, m)
+    if keepdim:
+        v, i = unsqueeze(v, d), unsqueeze(i, d)
+    return ReturnTypes.of("median")((v, i))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        raise NotImplementedError("tcli.unique(dim=...) is not supported yet; use unique() on the flattened tensor")
+    flat = D.contiguous_copy(reshape(input.detach(), -1))
+    n = flat.numel()
+    values_sorted, order = _sort_last(flat, False) if n else (flat, D.empty((0,), int64))
+    values = D.empty((n,), input._dtype, input._device)
+    inverse = D.empty((n,), int64, input._device)
+    counts = D.empty((n,), int64, input._device)
+    m = D.K.unique_sorted(values._buf, inverse._buf, counts._buf, values_sorted._buf, order._buf) if n else 0
+    values = slice_dim(values, 0, 0, m).contiguous()
+    result = [values]
+    if return_inverse:
+        result.append(reshape(inverse, input._shape))
+    if return_counts:
+        result.append(slice_dim(counts, 0, 0, m).contiguous())
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+def bincount(input, weights=None, minlength=0):
+    if input.dim() != 1 or input._dtype.is_floating_point:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    size = max(minlength, int(input.max().item()) + 1 if input.numel() else 0)
+    from .creation import zeros
+    out = zeros(size, dtype=int64 if weights is None else weights._dtype)
+    if input.numel():
+        src = weights if weights is not None else D.empty(input._shape, int64)._fill_number(1)
+        _index_put(out, (input,), src, accumulate=True)
+    return out

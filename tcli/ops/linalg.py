@@ -1,0 +1,270 @@
+"""Matrix products: mm, matmul (batched, broadcast), bmm, mv, dot, outer, addmm, and their gradients."""
+
+from __future__ import annotations
+
+from .. import dtypes as _dt
+from .._tensor import Tensor, numel_of
+from ..autograd.graph import Node, attach
+from ..errors import by, hint
+from . import _dispatch as D
+from ._util import broadcast_shapes
+from .pointwise import _requires
+from .shape import expand, reshape, squeeze, t, transpose, unsqueeze
+
+
+def _dtype_name(dt):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}[dt.name]
+
+
+def _check_same_dtype(a, b, what="m1 and m2"):
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"expected {what} to have the same dtype, but got: {_dtype_name(a._dtype)} != "
+                           f"{_dtype_name(b._dtype)}"
+                           + hint("convert one side, e.g. b.to(a.dtype) or x.float()."))
+    if a._dtype is _dt.bool_:
+        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+
+
+def _product(a: Tensor, b: Tensor, out_shape) -> Tensor:
+    """The kernel call: 2-D or 3-D numpy views in, a new dense tensor out (float16 via float32)."""
+    compute = _dt.float32 if a._dtype is _dt.float16 else a._dtype
+    x = a if a._dtype is compute else D.cast(a, compute)
+    y = b if b._dtype is compute else D.cast(b, compute)
+    out = D.empty(out_shape, compute, a._device)
+    if numel_of(out_shape):
+        if x.dim() == 2:
+            D.K.matmul(out._np(), x._np(), y._np())
+        else:
+            D.K.bmm(out._np(), x._np(), y._np())
+    return out if compute is a._dtype else D.cast(out, a._dtype)
+
+
+class MmBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        nf = self.next_functions
+        return (mm(g, t(b)) if nf[0][0] is not None else None,
+                mm(t(a), g) if nf[1][0] is not None else None)
+
+
+def mm(input, mat2, *, out=None):
+    if input.dim() != 2:
+        raise RuntimeError("self must be a matrix"
+                           + hint(f"mm multiplies 2-D matrices but the first argument is {input.dim()}-D with shape "
+                                  f"{list(input._shape)}; use tcli.matmul (or @) for batches and vectors."))
+    if mat2.dim() != 2:
+        raise RuntimeError("mat2 must be a matrix"
+                           + hint(f"the second argument is {mat2.dim()}-D with shape {list(mat2._shape)}; use "
+                                  "tcli.matmul (or @), or .unsqueeze(1) to make a column vector."))
+    _check_shapes(input, mat2)
+    _check_same_dtype(input, mat2)
+    result = _product(input, mat2, (input._shape[0], mat2._shape[1]))
+    if _requires(input, mat2):
+        n = MmBackward0()
+        n.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
+        attach(n, result, input, mat2)
+    return result
+
+
+def _check_shapes(a, b):
+    if a._shape[1] != b._shape[0]:
+        (m, k), (k2, n) = a._shape, b._shape
+        fix = "W.T" if a._shape[1] == b._shape[1] else (
+            "swap the operands" if b._shape[1] == a._shape[0] else "reshape one side")
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({by(a._shape)} and {by(b._shape)})"
+            + hint(f"the inner sizes must agree: ({m}x{k}) @ ({k2}x{n}) needs {k} == {k2}; {fix} "
+                   f"(e.g. x @ W.T when W is stored as out_features x in_features)."))
+
+
+class BmmBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        nf = self.next_functions
+        return (bmm(g, transpose(b, 1, 2)) if nf[0][0] is not None else None,
+                bmm(transpose(a, 1, 2), g) if nf[1][0] is not None else None)
+
+
+def bmm(input, mat2, *, out=None):
+    if input.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.dim() != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input._shape[0] != mat2._shape[0] or input._shape[2] != mat2._shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._shape[0]}, "
+                           f"{input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
+    _check_same_dtype(input, mat2)
+    result = _product(input, mat2, (input._shape[0], input._shape[1], mat2._shape[2]))
+    if _requires(input, mat2):
+        n = BmmBackward0()
+        n.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
+        attach(n, result, input, mat2)
+    return result
+
+
+class MvBackward0(Node):
+    def backward(self, g):
+        m, v = self.saved_tensors
+        nf = self.next_functions
+        return (outer(g, v) if nf[0][0] is not None else None,
+                mv(t(m), g) if nf[1][0] is not None else None)
+
+
+def mv(input, vec, *, out=None):
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {input.dim()}, {vec.dim()}")
+    if input._shape[1] != vec._shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({by(input._shape)}), vec "
+                           f"({vec._shape[0]})")
+    _check_same_dtype(input, vec)
+    result = reshape(_product(input, reshape(vec.detach(), -1, 1), (input._shape[0], 1)), input._shape[0])
+    if _requires(input, vec):
+        n = MvBackward0()
+        n.save(input if vec._requires_grad else None, vec if input._requires_grad else None)
+        attach(n, result, input, vec)
+    return result
+
+
+class DotBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        nf = self.next_functions
+        from .pointwise import mul
+        return (mul(b, g) if nf[0][0] is not None else None, mul(a, g) if nf[1][0] is not None else None)
+
+
+def dot(input, other, *, out=None):
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input._shape[0] != other._shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
+                           f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
+                           f"{other._shape[0]} elements respectively")
+    _check_same_dtype(input, other, "both vectors")
+    n = input._shape[0]
+    result = reshape(_product(reshape(input.detach(), 1, n), reshape(other.detach(), n, 1), (1, 1)), ())
+    if _requires(input, other):
+        node = DotBackward0()
+        node.save(input, other)
+        attach(node, result, input, other)
+    return result
+
+
+inner = dot
+vdot = dot
+
+
+def outer(input, vec2):
+    from .pointwise import mul
+    return mul(unsqueeze(input, 1), vec2)
+
+
+ger = outer
+
+
+class AddmmBackward0(Node):
+    __slots__ = ("ctx",)
+
+    def backward(self, g):
+        m1, m2 = self.saved_tensors
+        beta, alpha = self.ctx
+        nf = self.next_functions
+        from .pointwise import mul
+        gi = (g if beta == 1 else mul(g, beta)) if nf[0][0] is not None else None
+        g1 = g2 = None
+        if nf[1][0] is not None:
+            g1 = mm(g, t(m2))
+            g1 = g1 if alpha == 1 else mul(g1, alpha)
+        if nf[2][0] is not None:
+            g2 = mm(t(m1), g)
+            g2 = g2 if alpha == 1 else mul(g2, alpha)
+        return gi, g1, g2
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2): what nn.Linear computes."""
+    from ..autograd.grad_mode import no_grad
+    from .pointwise import add, mul
+    with no_grad():
+        prod = mm(mat1, mat2)
+        if alpha != 1:
+            prod = mul(prod, alpha)
+        result = add(prod, input if beta == 1 else mul(input, beta))
+    if result._shape != prod._shape:
+        raise RuntimeError(f"The expanded size of the tensor ({prod._shape[-1]}) must match the existing size "
+                           f"({input._shape[-1]}) at non-singleton dimension 1")
+    if _requires(input, mat1, mat2):
+        n = AddmmBackward0()
+        n.ctx = (beta, alpha)
+        n.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)
+        attach(n, result, input, mat1, mat2)
+    return result
+
+
+def matmul(input, other, *, out=None):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
+    da, db = input.dim(), other.dim()
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"
+                           + hint("use * to multiply by a scalar."))
+    if da == 1 and db == 1:
+        return dot(input, other)
+    if da == 2 and db == 1:
+        return mv(input, other)
+    if da == 1 and db == 2:
+        return squeeze(mm(unsqueeze(input, 0), other), 0)
+    if da == 2 and db == 2:
+        return mm(input, other)
+    if db <= 2 and da >= 3:  # fold the batch into the rows of one matrix product
+        rows = numel_of(input._shape[:-1])
+        folded = reshape(input, rows, input._shape[-1])
+        if db == 1:
+            return reshape(mv(folded, other), input._shape[:-1])
+        _check_inner(input, other)
+        return _unsafe_view(mm(folded, other), input._shape[:-1] + (other._shape[-1],))
+    return _batched(input, other)
+
+
+def _check_inner(a, b):
+    k_a = a._shape[-1]
+    k_b = b._shape[-2] if b.dim() >= 2 else b._shape[0]
+    if k_a != k_b:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({by((numel_of(a._shape[:-1]), k_a))} and "
+                           f"{by(b._shape[-2:])})"
+                           + hint(f"the last dim of the first ({k_a}) must equal the second-to-last of the second "
+                                  f"({k_b})."))
+
+
+def _unsafe_view(x, shape):
+    from .shape import UnsafeViewBackward0, _view
+    return _view(x, shape, _contig(shape), x._offset, UnsafeViewBackward0, x._shape)
+
+
+def _contig(shape):
+    from .._tensor import contiguous_strides
+    return contiguous_strides(shape)
+
+
+def _batched(a, b):
+    """N-D matmul: broadcast the batch dims, fold them, bmm, unfold."""
+    squeeze_first = a.dim() == 1
+    squeeze_last = b.dim() == 1
+    if squeeze_first:
+        a = unsqueeze(a, 0)
+    if squeeze_last:
+        b = unsqueeze(b, 1)
+    _check_inner(a, b)
+    batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
+    n, k, m = a._shape[-2], a._shape[-1], b._shape[-1]
+    count = numel_of(batch)
+    a3 = reshape(expand(a, batch + (n, k)), count, n, k)
+    b3 = reshape(expand(b, batch + (k, m)), count, k, m)
+    out_shape = batch + ((n,) if not squeeze_first else ()) + ((m,) if not squeeze_last else ())
+    return _unsafe_view(bmm(a3, b3), out_shape)
+
+
+def einsum(equation, *operands):
+    raise NotImplementedError("tcli.einsum is not implemented yet"
+                              + hint("use matmul/bmm with permute and reshape for now."))

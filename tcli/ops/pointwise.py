@@ -1,0 +1,1006 @@
+"""Elementwise ops: arithmetic, comparisons, math functions, clamp/where/lerp, with their gradients.
+
+Each op reads like a row of PyTorch's derivatives table: a forward that picks the kernel and the
+result dtype, and a ``Node`` whose ``backward`` gives the input gradients in tcli ops (so they can
+themselves be differentiated when ``create_graph=True``). The engine sums gradients of broadcast
+inputs back to their shapes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, attach
+from ..errors import hint, shape_str
+from . import _dispatch as D
+from ._util import broadcast_shapes
+
+bool_, int64, float32 = _dt.bool_, _dt.int64, _dt.float32
+_NUMBER = (int, float, bool)
+
+
+def is_number(x) -> bool:
+    return type(x) in _NUMBER or isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, Tensor)
+
+
+def _py(x):
+    """A numpy scalar as the Python number it holds."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _requires(*xs) -> bool:
+    if not STATE.enabled:
+        return False
+    for x in xs:
+        if type(x) is Tensor or isinstance(x, Tensor):
+            if x._requires_grad:
+                return True
+    return False
+
+
+def _scalar_result(dt, value):
+    """torch.result_type(tensor, python_number) for a tensor of dtype dt."""
+    if isinstance(value, bool):
+        return dt
+    if isinstance(value, int):
+        return int64 if dt is bool_ else dt
+    if isinstance(value, float):
+        return dt if dt.is_floating_point else _dt.get_default_dtype()
+    raise TypeError(f"unsupported operand type: {type(value).__name__}")
+
+
+def _tensor_result(a: Tensor, b: Tensor):
+    return a._dtype if a._dtype is b._dtype else _dt.result_type(a, b)
+
+
+def _check_device(a, b):
+    if a._device is not b._device:
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found at least two devices, {a._device} and "
+            f"{b._device}!" + hint("move one of them, e.g. b = b.to(a.device)."))
+
+
+def _as_tensor_operand(x, like: Tensor):
+    """Python number -> None (handled by scalar kernels); anything array-like -> Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    if is_number(x):
+        return None
+    from .creation import tensor
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return tensor(x, device=like._device)
+    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(x).__name__}'")
+
+
+# ---- the generic forward -------------------------------------------------------------------------------
+
+def _binary_forward(kernel, a: Tensor, b, *, result=None, floating=False):
+    """op(a, b) without autograd. b is a Tensor or a Python number.
+
+    ``result``: a fixed result dtype (bool for comparisons); ``floating``: integer inputs give the
+    default float dtype (true division).
+    """
+    if not isinstance(b, Tensor):
+        b = _py(b)
+        compute = _scalar_result(a._dtype, b)
+        if floating and not compute.is_floating_point:
+            compute = _dt.get_default_dtype()
+        x = a if a._dtype is compute else D.cast(a, compute)
+        return D.map1(kernel + "_s", x, result or compute, D.scalar_of(b, compute))
+    _check_device(a, b)
+    compute = _tensor_result(a, b)
+    if floating and not compute.is_floating_point:
+        compute = _dt.get_default_dtype()
+    shape = a._shape if a._shape == b._shape else broadcast_shapes(a._shape, b._shape)
+    return D.map2(kernel, a, b, compute, result or compute, shape)
+
+
+def _rscalar_forward(kernel, number, a: Tensor, *, floating=False):
+    """op(number, a) for non-commutative ops, via the reversed scalar kernel (e.g. rsub_s)."""
+    number = _py(number)
+    compute = _scalar_result(a._dtype, number)
+    if floating and not compute.is_floating_point:
+        compute = _dt.get_default_dtype()
+    x = a if a._dtype is compute else D.cast(a, compute)
+    return D.map1(kernel, x, compute, D.scalar_of(number, compute))
+
+
+def _unary_forward(kernel, x: Tensor, *, floating=False, p=0, q=0, result=None):
+    """kernel(x); ``floating``: integer input gives the default float dtype (exp of an int tensor)."""
+    dtype = x._dtype
+    if floating and not dtype.is_floating_point:
+        dtype = _dt.get_default_dtype()
+        x = D.cast(x, dtype)
+    if p or q:
+        p, q = D.scalar_of(p, dtype), D.scalar_of(q, dtype)
+    return D.map1(kernel, x, result or dtype, p, q)
+
+
+def _record(node, out, *inputs):
+    """Attach node as out's grad_fn (the caller checked that grad is needed)."""
+    return attach(node, out, *inputs)
+
+
+# ---- Nodes ---------------------------------------------------------------------------------------------
+
+class _Saved(Node):
+    """A node whose ``ctx`` holds non-tensor data (scalars, dims) for its backward."""
+
+    __slots__ = ("ctx",)
+
+
+class AddBackward0(_Saved):
+    def backward(self, g):
+        nf = self.next_functions
+        if len(nf) == 1:
+            return (g,)
+        alpha = self.ctx
+        return g, ((g if alpha == 1 else mul(g, alpha)) if nf[1][0] is not None else None)
+
+
+class SubBackward0(_Saved):
+    def backward(self, g):
+        nf = self.next_functions
+        if len(nf) == 1:
+            return (g,)
+        alpha = self.ctx
+        return g, ((neg(g) if alpha == 1 else mul(g, -alpha)) if nf[1][0] is not None else None)
+
+
+class RsubBackward1(_Saved):
+    def backward(self, g):
+        return (neg(g) if self.ctx == 1 else mul(g, -self.ctx)),
+
+
+class MulBackward0(_Saved):
+    def backward(self, g):
+        if self.ctx is not None:  # multiplied by a number
+            return (mul(g, self.ctx),)
+        a, b = self.saved_tensors
+        nf = self.next_functions
+        return (mul(g, b) if nf[0][0] is not None else None,
+                mul(g, a) if nf[1][0] is not None else None)
+
+
+class DivBackward0(_Saved):
+    def backward(self, g):
+        if self.ctx is not None:
+            return (div(g, self.ctx),)
+        a, b = self.saved_tensors
+        nf = self.next_functions
+        ga = div(g, b) if nf[0][0] is not None else None
+        gb = neg(div(mul(g, a), mul(b, b))) if nf[1][0] is not None else None
+        return ga, gb
+
+
+class PowBackward0(_Saved):
+    """pow(x, number)."""
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        p = self.ctx
+        if p == 0:
+            return (mul(g, 0),)
+        if p == 2:
+            return (mul(mul(g, x), 2),)
+        return (mul(mul(g, p), pow(x, p - 1)),)
+
+
+class PowBackward1(Node):
+    """pow(x, y) with y a tensor."""
+
+    def backward(self, g):
+        x, y, result = self.saved_tensors
+        nf = self.next_functions
+        gx = gy = None
+        if nf[0][0] is not None:
+            gx = mul(g, mul(y, pow(x, sub(y, 1))))
+        if nf[1][0] is not None:
+            gy = mul(g, mul(result, log(x)))
+            gy = masked_fill(gy, logical_and(eq(x, 0), ge(y, 0)), 0)
+        return gx, gy
+
+
+class PowBackward2(_Saved):
+    """pow(number, y)."""
+
+    def backward(self, g):
+        (result,) = self.saved_tensors
+        base = self.ctx
+        if base == 0:
+            return (mul(g, 0),)
+        return (mul(mul(g, result), math.log(base)),)
+
+
+class RemainderBackward0(_Saved):
+    def backward(self, g):
+        if self.ctx is not None:
+            return (g,)
+        a, b = self.saved_tensors
+        nf = self.next_functions
+        gb = neg(mul(g, floor_divide(a, b))) if nf[1][0] is not None else None
+        return (g if nf[0][0] is not None else None), gb
+
+
+class NotImplemented_(_Saved):
+    def backward(self, g):
+        raise RuntimeError(f"the derivative for '{self.ctx}' is not implemented.")
+
+    def name(self):
+        return "NotImplemented"
+
+
+class MaximumBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return _minmax_grads(g, a, b, gt, self.next_functions)
+
+
+class MinimumBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return _minmax_grads(g, a, b, lt, self.next_functions)
+
+
+def _minmax_grads(g, a, b, wins, nf):
+    tie = eq(a, b)
+    half = div(g, 2)
+    ga = gb = None
+    if nf[0][0] is not None:
+        ga = where(tie, half, where(wins(a, b), g, 0.0))
+    if nf[1][0] is not None:
+        gb = where(tie, half, where(wins(b, a), g, 0.0))
+    return ga, gb
+
+
+class Atan2Backward0(Node):
+    def backward(self, g):
+        y, x = self.saved_tensors
+        denom = add(mul(x, x), mul(y, y))
+        return div(mul(g, x), denom), neg(div(mul(g, y), denom))
+
+
+# ---- binary arithmetic ---------------------------------------------------------------------------------
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other."""
+    if not isinstance(input, Tensor):
+        input, other = other, input  # add is commutative: tcli.add(2, t)
+    b = _as_tensor_operand(other, input)
+    if b is None:
+        value = other * alpha if alpha != 1 else other
+        result = _binary_forward("add", input, value)
+        if _requires(input):
+            n = AddBackward0()
+            n.ctx = 1
+            _record(n, result, input)
+        return _out(result, out)
+    scaled = b if alpha == 1 else mul(b, alpha)
+    result = _binary_forward("add", input, scaled.detach() if scaled is not b else b)
+    if _requires(input, b):
+        n = AddBackward0()
+        n.ctx = alpha
+        _record(n, result, input, b)
+    return _out(result, out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other."""
+    if not isinstance(input, Tensor):
+        return rsub(other, input, alpha=alpha)
+    b = _as_tensor_operand(other, input)
+    if b is None:
+        _check_not_bool_sub(input._dtype, other)
+        result = _binary_forward("sub", input, other * alpha if alpha != 1 else other)
+        if _requires(input):
+            n = SubBackward0()
+            n.ctx = 1
+            _record(n, result, input)
+        return _out(result, out)
+    _check_not_bool_sub(input._dtype, b)
+    result = _binary_forward("sub", input, b if alpha == 1 else mul(b.detach(), alpha))
+    if _requires(input, b):
+        n = SubBackward0()
+        n.ctx = alpha
+        _record(n, result, input, b)
+    return _out(result, out)
+
+
+subtract = sub
+
+
+def _check_not_bool_sub(dt, other):
+    other_bool = isinstance(other, bool) or (isinstance(other, Tensor) and other._dtype is bool_)
+    if dt is bool_ and other_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (PyTorch's reversed subtraction)."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    scaled = input if alpha == 1 else mul(input.detach(), alpha)
+    result = _rscalar_forward("rsub_s", other, scaled)
+    if _requires(input):
+        n = RsubBackward1()
+        n.ctx = alpha
+        _record(n, result, input)
+    return result
+
+
+def mul(input, other, *, out=None):
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    b = _as_tensor_operand(other, input)
+    if b is None:
+        result = _binary_forward("mul", input, other)
+        if _requires(input):
+            n = MulBackward0()
+            n.ctx = _py(other)
+            _record(n, result, input)
+        return _out(result, out)
+    result = _binary_forward("mul", input, b)
+    if _requires(input, b):
+        n = MulBackward0()
+        n.ctx = None
+        n.save(input if b._requires_grad else None, b if input._requires_grad else None)
+        _record(n, result, input, b)
+    return _out(result, out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return floor_divide(input, other)
+        if rounding_mode == "trunc":
+            return _trunc_divide(input, other)
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    if not isinstance(input, Tensor):
+        return _rdiv(input, other)
+    b = _as_tensor_operand(other, input)
+    if b is None:
+        result = _binary_forward("div", input, other, floating=True)
+        if _requires(input):
+            n = DivBackward0()
+            n.ctx = _py(other)
+            _record(n, result, input)
+        return _out(result, out)
+    result = _binary_forward("div", input, b, floating=True)
+    if _requires(input, b):
+        n = DivBackward0()
+        n.ctx = None
+        n.save(input if b._requires_grad else None, b)
+        _record(n, result, input, b)
+    return _out(result, out)
+
+
+true_divide = divide = div
+
+
+def _rdiv(number, t: Tensor):
+    """number / t, which PyTorch computes as t.reciprocal() * number (hence MulBackward0)."""
+    return mul(reciprocal(t), number)
+
+
+def _check_int_division(a, b):
+    dt = a._dtype if not isinstance(b, Tensor) else _tensor_result(a, b)
+    if isinstance(b, Tensor) and not isinstance(a, Tensor):
+        dt = b._dtype
+    if dt.is_floating_point or (not isinstance(b, Tensor) and isinstance(b, float)):
+        return
+    zero = (b == 0) if not isinstance(b, Tensor) else bool(eq(b, 0).any())
+    if zero:
+        raise RuntimeError("ZeroDivisionError" + hint("integer division by zero has no value; use floats "
+                                                      "(x.float() / y) to get inf/nan instead."))
+
+
+def floor_divide(input, other, *, out=None):
+    if not isinstance(input, Tensor):
+        _check_int_division(other, input) if isinstance(other, Tensor) else None
+        return _not_differentiable(_rscalar_forward("rfloordiv_s", input, other), "floor_divide", other)
+    b = _as_tensor_operand(other, input)
+    _check_int_division(input, b if b is not None else other)
+    result = _binary_forward("floordiv", input, b if b is not None else other)
+    return _out(_not_differentiable(result, "floor_divide", input, b), out)
+
+
+def _trunc_divide(input, other):
+    b = _as_tensor_operand(other, input)
+    _check_int_division(input, b if b is not None else other)
+    result = _binary_forward("truncdiv", input, b if b is not None else other)
+    if _requires(input, b):
+        n = _ZeroGrad()
+        n.ctx = "DivBackward2"
+        _record(n, result, input, b)
+    return result
+
+
+def _not_differentiable(result, name, *inputs):
+    if _requires(*inputs):
+        n = NotImplemented_()
+        n.ctx = name
+        _record(n, result, *[x if isinstance(x, Tensor) else None for x in inputs])
+    return result
+
+
+def remainder(input, other, *, out=None):
+    if not isinstance(input, Tensor):
+        return _rscalar_forward("rrem_s", input, other)
+    b = _as_tensor_operand(other, input)
+    _check_int_division(input, b if b is not None else other)
+    result = _binary_forward("rem", input, b if b is not None else other)
+    if _requires(input, b):
+        n = RemainderBackward0()
+        if b is None:
+            n.ctx = other
+            _record(n, result, input)
+        else:
+            n.ctx = None
+            n.save(input, b)
+            _record(n, result, input, b)
+    return _out(result, out)
+
+
+def fmod(input, other):
+    """C's fmod: the result takes the dividend's sign."""
+    return sub(input, mul(_trunc_divide(input.detach(), other), other)) if isinstance(other, Tensor) \
+        else sub(input, mul(_trunc_divide(input.detach(), other), other))
+
+
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, Tensor):
+        return _pow_number_base(input, exponent)
+    e = _as_tensor_operand(exponent, input)
+    if e is None:
+        exponent = _py(exponent)
+        if not input._dtype.is_floating_point and isinstance(exponent, int) and not isinstance(exponent, bool) \
+                and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed."
+                               + hint("make the base floating point first: x.float() ** -1."))
+        if exponent == 2:
+            compute = _scalar_result(input._dtype, exponent)
+            result = D.map1("square", input if input._dtype is compute else D.cast(input, compute), compute)
+        else:
+            result = _binary_forward("pow", input, exponent)
+        if _requires(input):
+            n = PowBackward0()
+            n.ctx = exponent
+            n.save(input)
+            _record(n, result, input)
+        return _out(result, out)
+    if not _tensor_result(input, e).is_floating_point and bool(lt(e, 0).any()):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    result = _binary_forward("pow", input, e)
+    if _requires(input, e):
+        n = PowBackward1()
+        n.save(input, e, result._detached())
+        _record(n, result, input, e)
+    return _out(result, out)
+
+
+def _pow_number_base(base, exponent: Tensor):
+    base = _py(base)
+    result = _rscalar_forward("rpow_s", base, exponent, floating=isinstance(base, float))
+    if _requires(exponent):
+        n = PowBackward2()
+        n.ctx = base
+        n.save(result._detached())
+        _record(n, result, exponent)
+    return result
+
+
+float_power = pow
+
+
+def maximum(input, other, *, out=None):
+    return _minmax(input, other, "maximum", MaximumBackward0)
+
+
+def minimum(input, other, *, out=None):
+    return _minmax(input, other, "minimum", MinimumBackward0)
+
+
+def _minmax(a, b, kernel, node_cls):
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{kernel}(): argument 'other' must be Tensor, not {type(b).__name__}"
+                        + hint("use clamp for a number: x.clamp(min=...) / x.clamp(max=...)."))
+    result = _binary_forward(kernel, a, b)
+    if _requires(a, b):
+        n = node_cls()
+        n.save(a, b)
+        _record(n, result, a, b)
+    return result
+
+
+def fmax(input, other):
+    return maximum(input, other)
+
+
+def fmin(input, other):
+    return minimum(input, other)
+
+
+def atan2(input, other, *, out=None):
+    result = _binary_forward("atan2", input, other, floating=True)
+    if _requires(input, other):
+        n = Atan2Backward0()
+        n.save(input, other)
+        _record(n, result, input, other)
+    return result
+
+
+arctan2 = atan2
+
+
+# ---- comparisons and logic (never differentiable) --------------------------------------------------------
+
+def _comparison(kernel):
+    def op(input, other, *, out=None):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{kernel}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        b = _as_tensor_operand(other, input)
+        return _binary_forward(kernel, input, other if b is None else b, result=bool_)
+    op.__name__ = op.__qualname__ = kernel
+    op.__doc__ = f"Elementwise {kernel} comparison; a bool tensor."
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_comparison(k) for k in ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _logical(kernel):
+    def op(input, other, *, out=None):
+        b = _as_tensor_operand(other, input)
+        if b is None:
+            from .creation import tensor
+            b = tensor(other, device=input._device)
+        shape = broadcast_shapes(input._shape, b._shape)
+        compute = _tensor_result(input, b)
+        return D.map2(kernel, input, b, compute, bool_, shape)
+    op.__name__ = op.__qualname__ = kernel
+    return op
+
+
+logical_and, logical_or, logical_xor = (_logical(k) for k in ("logical_and", "logical_or", "logical_xor"))
+
+
+def _bitwise(kernel):
+    def op(input, other, *, out=None):
+        dt = input._dtype if not isinstance(other, Tensor) else _tensor_result(input, other)
+        if dt.is_floating_point:
+            raise RuntimeError(f"\"{kernel}_cpu\" not implemented for '{dt.name.capitalize()}'"
+                               + hint("bitwise and logical operators work on integer or bool tensors; use "
+                                      "logical_and/logical_or, or compare first (x > 0) & (y > 0)."))
+        if isinstance(other, Tensor):
+            return _binary_forward(kernel, input, other)
+        short = {"bitwise_and": "and_s", "bitwise_or": "or_s", "bitwise_xor": "xor_s"}[kernel]
+        compute = _scalar_result(input._dtype, other)
+        x = input if input._dtype is compute else D.cast(input, compute)
+        return D.map1(short, x, compute, D.scalar_of(other, compute))
+    op.__name__ = op.__qualname__ = kernel
+    return op
+
+
+bitwise_and, bitwise_or, bitwise_xor = (_bitwise(k) for k in ("bitwise_and", "bitwise_or", "bitwise_xor"))
+
+
+def logical_not(input, *, out=None):
+    return D.map1("logical_not", input, bool_)
+
+
+def bitwise_not(input, *, out=None):
+    if input._dtype.is_floating_point:
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'"
+                           + hint("~ inverts bool masks and integers; for a float mask compare first: ~(x > 0)."))
+    if input._dtype is bool_:
+        return logical_not(input)
+    return D.map1("bitwise_not", input, input._dtype)
+
+
+def isnan(input):
+    if not input._dtype.is_floating_point:
+        return D.map1("fill", input, bool_, False, False)
+    return D.map1("isnan", input, bool_)
+
+
+def isinf(input):
+    if not input._dtype.is_floating_point:
+        return D.map1("fill", input, bool_, False, False)
+    return D.map1("isinf", input, bool_)
+
+
+def isfinite(input):
+    if not input._dtype.is_floating_point:
+        return D.map1("fill", input, bool_, True, True)
+    return D.map1("isfinite", input, bool_)
+
+
+def signbit(input):
+    return D.map1("signbit", input if input._dtype.is_floating_point else D.cast(input, float32), bool_)
+
+
+# ---- unary math -------------------------------------------------------------------------------------------
+# Each differentiable unary op: (kernel, node name, integer inputs become float?, gradient formula).
+# The formula gets (g, x, result) and returns the input gradient in tcli ops.
+
+class _Unary(Node):
+    __slots__ = ("grad_formula", "node_name")
+
+    def backward(self, g):
+        x, result = self.saved_tensors
+        return (self.grad_formula(g, x, result),)
+
+    def name(self):
+        return self.node_name
+
+
+class _ZeroGrad(_Saved):
+    """Ops with zero gradient almost everywhere (floor, sign, ...)."""
+
+    def backward(self, g):
+        return tuple(None if e[0] is None else mul(g, 0) for e in self.next_functions)
+
+    def name(self):
+        return self.ctx
+
+
+def _unary_op(kernel, node_name, floating, formula, *, saves=("x", "result")):
+    def op(input, *, out=None):
+        result = _unary_forward(kernel, input, floating=floating)
+        if _requires(input):
+            if formula is None:
+                n = _ZeroGrad()
+                n.ctx = node_name
+            else:
+                n = _Unary()
+                n.grad_formula = formula
+                n.node_name = node_name
+                n.save(input if "x" in saves else None, result._detached() if "result" in saves else None)
+            _record(n, result, input)
+        return _out(result, out)
+    op.__name__ = op.__qualname__ = kernel
+    op.__doc__ = f"Elementwise {kernel}."
+    return op
+
+
+def _fused_or(kernel, g, y, composite):
+    """A fused gradient kernel, or the composite formula when building a graph (create_graph)."""
+    if STATE.enabled:
+        return composite()
+    return D.map2(kernel, g, y, g._dtype, g._dtype, g._shape) if g._shape == y._shape and g._dtype is y._dtype \
+        else composite()
+
+
+neg = _unary_op("neg", "NegBackward0", False, lambda g, x, r: neg(g), saves=())
+negative = neg
+abs = _unary_op("abs", "AbsBackward0", False, lambda g, x, r: _fused_or("abs_grad", g, x, lambda: mul(g, sign(x))),
+                saves=("x",))
+absolute = abs
+sign = _unary_op("sign", "SignBackward0", False, None)
+sgn = sign
+exp = _unary_op("exp", "ExpBackward0", True, lambda g, x, r: mul(g, r), saves=("result",))
+exp2 = _unary_op("exp2", "Exp2Backward0", True, lambda g, x, r: mul(mul(g, r), math.log(2.0)), saves=("result",))
+expm1 = _unary_op("expm1", "Expm1Backward0", True, lambda g, x, r: mul(g, add(r, 1)), saves=("result",))
+log = _unary_op("log", "LogBackward0", True, lambda g, x, r: div(g, x), saves=("x",))
+log2 = _unary_op("log2", "Log2Backward0", True, lambda g, x, r: div(g, mul(x, math.log(2.0))), saves=("x",))
+log10 = _unary_op("log10", "Log10Backward0", True, lambda g, x, r: div(g, mul(x, math.log(10.0))), saves=("x",))
+log1p = _unary_op("log1p", "Log1PBackward0", True, lambda g, x, r: div(g, add(x, 1)), saves=("x",))
+sin = _unary_op("sin", "SinBackward0", True, lambda g, x, r: mul(g, cos(x)), saves=("x",))
+cos = _unary_op("cos", "CosBackward0", True, lambda g, x, r: neg(mul(g, sin(x))), saves=("x",))
+tan = _unary_op("tan", "TanBackward0", True, lambda g, x, r: mul(g, add(mul(r, r), 1)), saves=("result",))
+asin = _unary_op("asin", "AsinBackward0", True, lambda g, x, r: div(g, sqrt(rsub(mul(x, x), 1))), saves=("x",))
+acos = _unary_op("acos", "AcosBackward0", True, lambda g, x, r: neg(div(g, sqrt(rsub(mul(x, x), 1)))),
+                 saves=("x",))
+atan = _unary_op("atan", "AtanBackward0", True, lambda g, x, r: div(g, add(mul(x, x), 1)), saves=("x",))
+arcsin, arccos, arctan = asin, acos, atan
+sinh = _unary_op("sinh", "SinhBackward0", True, lambda g, x, r: mul(g, cosh(x)), saves=("x",))
+cosh = _unary_op("cosh", "CoshBackward0", True, lambda g, x, r: mul(g, sinh(x)), saves=("x",))
+tanh = _unary_op("tanh", "TanhBackward0", True,
+                 lambda g, x, r: _fused_or("tanh_grad", g, r, lambda: mul(g, rsub(mul(r, r), 1))), saves=("result",))
+sigmoid = _unary_op("sigmoid", "SigmoidBackward0", True,
+                    lambda g, x, r: _fused_or("sigmoid_grad", g, r, lambda: mul(g, mul(r, rsub(r, 1)))),
+                    saves=("result",))
+relu = _unary_op("relu", "ReluBackward0", False,
+                 lambda g, x, r: _fused_or("relu_grad", g, r, lambda: mul(g, gt(r, 0))), saves=("result",))
+erf = _unary_op("erf", "ErfBackward0", True,
+                lambda g, x, r: mul(mul(g, exp(neg(mul(x, x)))), 2.0 / math.sqrt(math.pi)), saves=("x",))
+floor = _unary_op("floor", "FloorBackward0", False, None)
+ceil = _unary_op("ceil", "CeilBackward0", False, None)
+trunc = _unary_op("trunc", "TruncBackward0", False, None)
+fix = trunc
+frac = _unary_op("frac", "FracBackward0", False, lambda g, x, r: g, saves=())
+reciprocal = _unary_op("reciprocal", "ReciprocalBackward0", True, lambda g, x, r: neg(mul(g, mul(r, r))),
+                       saves=("result",))
+square_ = _unary_op("square", "PowBackward0", False, lambda g, x, r: mul(mul(g, x), 2), saves=("x",))
+sqrt = _unary_op("sqrt", "SqrtBackward0", True, lambda g, x, r: div(g, mul(r, 2)), saves=("result",))
+rsqrt = _unary_op("rsqrt", "RsqrtBackward0", True, lambda g, x, r: mul(mul(g, pow(r, 3)), -0.5),
+                  saves=("result",))
+
+
+def square(input, *, out=None):
+    if input._dtype is bool_:
+        return pow(input, 2)
+    return square_(input, out=out)
+
+
+def round(input, *, decimals=0, out=None):
+    if decimals == 0:
+        return _round0(input, out=out)
+    if not input._dtype.is_floating_point:
+        return input.clone()
+    result = D.map1("round_decimals", input, input._dtype, D.scalar_of(decimals, input._dtype))
+    if _requires(input):
+        n = _ZeroGrad()
+        n.ctx = "RoundBackward1"
+        _record(n, result, input)
+    return result
+
+
+_round0 = _unary_op("round", "RoundBackward0", False, None)
+
+
+# ---- clamp, where, masked_fill, lerp, addcmul ---------------------------------------------------------------
+
+class ClampBackward1(_Saved):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        lo, hi = self.ctx
+        keep = None
+        if lo is not None:
+            keep = ge(x, lo)
+        if hi is not None:
+            upper = le(x, hi)
+            keep = upper if keep is None else logical_and(keep, upper)
+        return (mul(g, keep) if STATE.enabled else D.map3("masked_grad", keep, g, g, g._dtype, g._dtype, g._shape)),
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None"
+                           + hint("pass a bound: x.clamp(min=0) or x.clamp(-1, 1)."))
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max)
+    dt = input._dtype
+    for bound in (min, max):
+        if bound is not None:
+            dt = _scalar_result(dt, _py(bound))
+    x = input if input._dtype is dt else D.cast(input, dt)
+    if min is not None and max is not None:
+        result = D.map1("clamp", x, dt, D.scalar_of(min, dt), D.scalar_of(max, dt))
+    elif min is not None:
+        result = D.map1("max_s", x, dt, D.scalar_of(min, dt))
+    else:
+        result = D.map1("min_s", x, dt, D.scalar_of(max, dt))
+    if _requires(input):
+        n = ClampBackward1()
+        n.ctx = (None if min is None else _py(min), None if max is None else _py(max))
+        n.save(input)
+        _record(n, result, input)
+    return _out(result, out)
+
+
+clip = clamp
+
+
+def _clamp_tensor(input, lo, hi):
+    result = input
+    if lo is not None:
+        result = maximum(result, lo if isinstance(lo, Tensor) else full_like_scalar(input, lo))
+    if hi is not None:
+        result = minimum(result, hi if isinstance(hi, Tensor) else full_like_scalar(input, hi))
+    return result
+
+
+def full_like_scalar(like, value):
+    from .creation import tensor
+    return tensor(value, dtype=like._dtype, device=like._device)
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+class WhereBackward0(Node):
+    def backward(self, g):
+        (cond,) = self.saved_tensors
+        nf = self.next_functions
+        zero = g.new_zeros(())
+        return (None,
+                where(cond, g, zero) if nf[1][0] is not None else None,
+                where(cond, zero, g) if nf[2][0] is not None else None)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if condition._dtype is not bool_:
+        if condition._dtype is _dt.uint8:
+            condition = D.cast(condition, bool_)
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{condition._dtype.name.capitalize()}"
+                               + hint("compare to get a mask: tcli.where(x > 0, x, y)."))
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(like, Tensor):
+        like = condition
+        compute = _dt.result_type(_py(input), _py(other))
+    else:
+        compute = _dt.result_type(input, other)
+    a = input if isinstance(input, Tensor) else _scalar_tensor(input, compute, like)
+    b = other if isinstance(other, Tensor) else _scalar_tensor(other, compute, like)
+    shape = broadcast_shapes(broadcast_shapes(condition._shape, a._shape), b._shape)
+    result = D.map3("where", condition, a, b, compute, compute, shape)
+    if _requires(a, b):
+        n = WhereBackward0()
+        n.save(condition)
+        _record(n, result, None, a, b)
+    return result
+
+
+def _scalar_tensor(value, dtype, like):
+    from .creation import tensor
+    return tensor(_py(value), dtype=dtype, device=like._device)
+
+
+class MaskedFillBackward0(Node):
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        nf = self.next_functions
+        gx = where(mask, g.new_zeros(()), g) if nf[0][0] is not None else None
+        gv = None
+        if len(nf) > 2 and nf[2][0] is not None:
+            gv = where(mask, g, g.new_zeros(())).sum()
+        return (gx, None, gv) if len(nf) > 2 else (gx, None)
+
+
+def masked_fill(input, mask, value):
+    if not isinstance(mask, Tensor) or mask._dtype is not bool_:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}"
+                           + hint("build the mask with a comparison, e.g. x.masked_fill(x < 0, 0)."))
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.dim()} dimension(s).")
+        v = value if value._dtype is input._dtype else value.to(input._dtype)
+    else:
+        v = _scalar_tensor(value, input._dtype, input)
+    shape = broadcast_shapes(input._shape, mask._shape)
+    if shape != input._shape:
+        raise RuntimeError(f"The size of tensor a ({mask._shape[-1]}) must match the size of tensor b "
+                           f"({input._shape[-1]}) at non-singleton dimension")
+    result = D.map3("where", mask, v, input, input._dtype, input._dtype, shape)
+    if _requires(input, value if isinstance(value, Tensor) else None):
+        n = MaskedFillBackward0()
+        n.save(mask)
+        _record(n, result, input, None, value if isinstance(value, Tensor) else None)
+    return result
+
+
+class LerpBackward0(_Saved):
+    def backward(self, g):
+        nf = self.next_functions
+        w = self.ctx
+        if w is not None:  # scalar weight
+            return (mul(g, 1 - w) if nf[0][0] is not None else None,
+                    mul(g, w) if nf[1][0] is not None else None)
+        start, end, weight = self.saved_tensors
+        return (mul(g, rsub(weight, 1)) if nf[0][0] is not None else None,
+                mul(g, weight) if nf[1][0] is not None else None,
+                mul(g, sub(end, start)) if nf[2][0] is not None else None)
+
+
+def lerp(input, end, weight):
+    if isinstance(weight, Tensor):
+        result = add(input.detach(), mul(weight.detach(), sub(end.detach(), input.detach())))
+        if _requires(input, end, weight):
+            n = LerpBackward0()
+            n.ctx = None
+            n.save(input, end, weight)
+            _record(n, result, input, end, weight)
+        return result
+    w = _py(weight)
+    shape = broadcast_shapes(input._shape, end._shape)
+    compute = _tensor_result(input, end)
+    result = D.map3("lerp", input, end, _scalar_tensor(w, compute, input), compute, compute, shape)
+    if _requires(input, end):
+        n = LerpBackward0()
+        n.ctx = w
+        _record(n, result, input, end)
+    return result
+
+
+class AddcmulBackward0(_Saved):
+    def backward(self, g):
+        a, b = self.saved_tensors
+        v = self.ctx
+        nf = self.next_functions
+        return (g if nf[0][0] is not None else None,
+                mul(mul(g, b), v) if nf[1][0] is not None else None,
+                mul(mul(g, a), v) if nf[2][0] is not None else None)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    with _no_grad():
+        result = add(input, mul(mul(tensor1, tensor2), value))
+    if _requires(input, tensor1, tensor2):
+        n = AddcmulBackward0()
+        n.ctx = value
+        n.save(tensor1, tensor2)
+        _record(n, result, input, tensor1, tensor2)
+    return result
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(div(tensor1, tensor2), value))
+
+
+class LeakyReluBackward0(_Saved):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (where(gt(x, 0), g, mul(g, self.ctx)),)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    result = D.map1("leaky_relu", input, input._dtype, D.scalar_of(negative_slope, input._dtype))
+    if _requires(input):
+        n = LeakyReluBackward0()
+        n.ctx = negative_slope
+        n.save(input)
+        _record(n, result, input)
+    return result
+
+
+class EluBackward0(_Saved):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (where(gt(x, 0), g, mul(mul(g, exp(x)), self.ctx)),)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    result = D.map1("elu", input, input._dtype, D.scalar_of(alpha, input._dtype))
+    if _requires(input):
+        n = EluBackward0()
+        n.ctx = alpha
+        n.save(input)
+        _record(n, result, input)
+    return result
+
+
+# ---- helpers --------------------------------------------------------------------------------------------
+
+def _no_grad():
+    from ..autograd.grad_mode import no_grad
+    return no_grad()
+
+
+def _out(result, out):
+    """Support PyTorch's out= argument: copy into it (resizing an empty out)."""
+    if out is None:
+        return result
+    if out._shape != result._shape:
+        if out.numel() != 0:
+            raise RuntimeError(f"An output with one or more elements was resized since it had shape "
+                               f"{shape_str(out._shape)}, which does not match the required output shape "
+                               f"{shape_str(result._shape)}.")
+        out.data = result.to(out._dtype)
+        return out
+    out.copy_(result)
+    return out

@@ -1,0 +1,282 @@
+"""Random tensors and generators: PyTorch's CPU generator (MT19937, same seeding and default seed)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .._tensor import Tensor
+from ..errors import hint
+from . import _dispatch as D
+from ._util import check_sizes_nonnegative, normalize_shape
+from .creation import _device, _finish
+
+_DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed: a fresh process draws the same numbers
+
+
+class Generator:
+    """A CPU random number generator (``tcli.Generator``), seeded like PyTorch's."""
+
+    def __init__(self, device="cpu"):
+        from ..device import as_device
+        self.device = as_device(device)
+        self._state = np.zeros(624, np.uint32)
+        self._pos = np.zeros(2, np.int64)
+        self._normal_cache = np.zeros(2, np.float64)
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if seed < -(1 << 63) or seed >= (1 << 64):
+            raise RuntimeError(f"Overflow when unpacking long: {seed}")
+        seed &= (1 << 64) - 1
+        self._seed = seed
+        _init_genrand(self._state, self._pos, seed)
+        self._normal_cache[:] = 0
+        return self
+
+    def seed(self):
+        value = int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1)
+        self.manual_seed(value)
+        return value
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        from .creation import from_numpy
+        raw = np.concatenate([self._state.view(np.uint8), self._pos.view(np.uint8),
+                              self._normal_cache.view(np.uint8), np.array([self._seed], np.uint64).view(np.uint8)])
+        return from_numpy(raw.copy())
+
+    def set_state(self, new_state):
+        raw = np.asarray(new_state.numpy() if isinstance(new_state, Tensor) else new_state, np.uint8)
+        if raw.shape != (624 * 4 + 16 + 16 + 8,):
+            raise RuntimeError("Expected a tcli generator state (a uint8 tensor from get_state())")
+        self._state[:] = raw[:2496].view(np.uint32)
+        self._pos[:] = raw[2496:2512].view(np.int64)
+        self._normal_cache[:] = raw[2512:2528].view(np.float64)
+        self._seed = int(raw[2528:].view(np.uint64)[0])
+        return self
+
+    def __repr__(self):
+        return f"<tcli.Generator object at {hex(id(self))}>"
+
+
+def _init_genrand(state, pos, value):
+    """MT19937's init_genrand with the low 32 bits of the seed, as PyTorch seeds its CPU generator."""
+    x = value & 0xFFFFFFFF
+    values = [x]
+    for j in range(1, 624):
+        x = (1812433253 * (x ^ (x >> 30)) + j) & 0xFFFFFFFF
+        values.append(x)
+    state[:] = values
+    pos[0] = 1  # the first draw regenerates the whole state
+    pos[1] = 0
+
+
+default_generator = Generator()
+
+
+def _gen(generator):
+    return default_generator if generator is None else generator
+
+
+def manual_seed(seed):
+    default_generator.manual_seed(seed)
+    return default_generator
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
+
+
+# ---- filling tensors ----------------------------------------------------------------------------------------
+
+def _float_target(shape, dtype, device):
+    check_sizes_nonnegative(shape)
+    dtype = _dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{_dt.legacy_type_name(dtype)[6:-6]}'"
+                           + hint("rand/randn make floating point tensors; use randint for integers."))
+    return D.empty(shape, dtype, _device(device))
+
+
+def _fill_via(out: Tensor, fill):
+    """Run fill(buffer) on a dense float32/float64 buffer standing for out (float16 via float32)."""
+    target = out if out._dtype is not _dt.float16 and out._dense else D.empty(out._shape, _dt.float32)
+    fill(target._buf)
+    if target is not out:
+        D.map1_into("copy", out, target)
+    return out
+
+
+def uniform_(t: Tensor, a=0.0, b=1.0, *, generator=None):
+    g = _gen(generator)
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    bits53 = t._dtype is _dt.float64
+    _fill_via(t, lambda buf: D.K.uniform(buf, g._state, g._pos, float(a), float(b), bits53))
+    t._version.bump()
+    return t
+
+
+def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
+    g = _gen(generator)
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    n = t.numel()
+    bits53 = t._dtype is _dt.float64
+    if n >= 16 and t._dense:
+        _fill_via(t, lambda buf: D.K.normal_fill(buf, g._state, g._pos, float(mean), float(std), bits53))
+    else:
+        _fill_via(t, lambda buf: D.K.normal_scalar(buf, g._state, g._pos, g._normal_cache, float(mean), float(std)))
+    t._version.bump()
+    return t
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    t = _float_target(normalize_shape(size), dtype, device)
+    return _finish(uniform_(t, generator=generator), requires_grad)
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    t = _float_target(normalize_shape(size), dtype, device)
+    return _finish(normal_(t, generator=generator), requires_grad)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return rand(input._shape, dtype=dtype or input._dtype, device=device or input._device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return randn(input._shape, dtype=dtype or input._dtype, device=device or input._device,
+                 requires_grad=requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+            requires_grad=False):
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() missing required arguments: high and size")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    shape = normalize_shape((size,))
+    check_sizes_nonnegative(shape)
+    dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    t = D.empty(shape, dtype, _device(device))
+    g = _gen(generator)
+    wide = D.empty(shape, _dt.int64)
+    D.K.randint(wide._buf, g._state, g._pos, int(low), int(high) - int(low))
+    D.map1_into("copy", t, wide)
+    return _finish(t, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._shape, dtype=dtype or input._dtype, device=device or input._device)
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    t = D.empty((n,), _dt.int64, _device(device))
+    g = _gen(generator)
+    D.K.randperm(t._buf, g._state, g._pos)
+    dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    return t if dtype is _dt.int64 else D.cast(t, dtype)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        from .pointwise import add, mul
+        like = mean if isinstance(mean, Tensor) else std
+        shape = like._shape
+        if isinstance(mean, Tensor) and isinstance(std, Tensor):
+            from ._util import broadcast_shapes
+            shape = broadcast_shapes(mean._shape, std._shape)
+        noise = normal_(D.empty(shape, like._dtype, like._device), generator=generator)
+        return add(mul(noise, std), mean)
+    if size is None:
+        raise TypeError("normal() needs a size when mean and std are numbers")
+    t = _float_target(normalize_shape((size,)), dtype, device)
+    return _finish(normal_(t, mean, std, generator=generator), requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    g = _gen(generator)
+    probs = input if p is None else D.empty(input._shape, _dt.float64)._fill_number(p)
+    pf = D.contiguous_copy(probs if probs._dtype is _dt.float64 else D.cast(probs, _dt.float64))
+    flat = pf._buf
+    if flat.size and (flat.min() < 0 or flat.max() > 1):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false."
+                           + hint("bernoulli takes probabilities in [0, 1]."))
+    result = D.empty(input._shape, _dt.float64)
+    D.K.bernoulli(result._buf, g._state, g._pos, flat)
+    return D.cast(result, input._dtype)
+
+
+def bernoulli_(t: Tensor, p=0.5, *, generator=None):
+    probs = p if isinstance(p, Tensor) else None
+    values = bernoulli(probs.expand(t._shape) if probs is not None else t, None if probs is not None else p,
+                       generator=generator)
+    D.map1_into("copy", t, values)
+    t._version.bump()
+    return t
+
+
+def exponential_(t: Tensor, lambd=1.0, *, generator=None):
+    g = _gen(generator)
+    _fill_via(t, lambda buf: D.K.exponential(buf, g._state, g._pos, float(lambd)))
+    t._version.bump()
+    return t
+
+
+def random_(t: Tensor, low=0, high=None, *, generator=None):
+    if high is None:
+        low, high = 0, low if low else (1 << 24 if t._dtype.is_floating_point else 1 << 31)
+    values = randint(low, high, t._shape, generator=generator)
+    D.map1_into("copy", t, values)
+    t._version.bump()
+    return t
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    g = _gen(generator)
+    probs = input if input.dim() == 2 else input.reshape(1, -1)
+    rows, cats = probs._shape
+    if not replacement and num_samples > cats:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    out = D.empty((rows, num_samples), _dt.int64)
+    p = D.contiguous_copy(D.cast(probs.detach(), _dt.float64))
+    weights = p._np().copy()
+    if (weights < 0).any() or not np.isfinite(weights).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    for s in range(num_samples):
+        cdf = np.ascontiguousarray(np.cumsum(weights, axis=1)).reshape(-1)
+        if (cdf.reshape(rows, cats)[:, -1] <= 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        picked = np.empty(rows, np.int64)
+        D.K.multinomial(picked, g._state, g._pos, cdf, rows, cats, 1)
+        out._np()[:, s] = picked
+        if not replacement:
+            weights[np.arange(rows), picked] = 0
+    return out if input.dim() == 2 else out.reshape(-1)

@@ -1,0 +1,849 @@
+"""Views and layout ops: view/reshape, squeeze, transpose/permute, expand, slicing, split, cat/stack, ...
+
+Views share storage (and the version counter) with their base exactly where PyTorch's do; they are
+metadata only. Ops that must copy (flip, roll, repeat, cat, ...) write through the copy kernel.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .. import dtypes as _dt
+from .._tensor import Tensor, contiguous_strides, numel_of
+from ..autograd.graph import Node, attach, attach_multi
+from ..errors import hint, shape_str
+from . import _dispatch as D
+from ._util import normalize_shape, wrap_dim, wrap_dims
+from .pointwise import _requires
+
+
+class _ViewNode(Node):
+    """A view's gradient: ``ctx`` holds what backward needs (input shape, dims, ...)."""
+
+    __slots__ = ("ctx",)
+
+
+def _view(x: Tensor, shape, strides, offset, node_cls=None, ctx=None):
+    v = x._view_of(tuple(shape), tuple(strides), offset)
+    if node_cls is not None and _requires(x):
+        n = node_cls()
+        n.ctx = ctx
+        attach(n, v, x)
+    return v
+
+
+# ---- view / reshape -------------------------------------------------------------------------------------
+
+def infer_size(shape, numel: int) -> tuple:
+    shape = list(shape)
+    infer_at = None
+    known = 1
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer_at is not None:
+                raise RuntimeError("only one dimension can be inferred"
+                                   + hint("use -1 for at most one dimension; give the others explicitly."))
+            infer_at = i
+        elif s >= 0:
+            known *= s
+        else:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    if infer_at is not None and known == 0:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {shape_str(shape)} because the "
+                           "unspecified dimension size -1 can be any value and is ambiguous")
+    if numel == known or (infer_at is not None and numel % known == 0):
+        if infer_at is not None:
+            shape[infer_at] = numel // known
+        return tuple(shape)
+    fix = ""
+    if infer_at is None and len(shape) > 1:
+        fix = f" Use -1 for the dimension to infer, e.g. .reshape(-1, {shape[-1]})."
+    raise RuntimeError(f"shape '{shape_str(shape)}' is invalid for input of size {numel}"
+                       + hint(f"the target shape must hold exactly {numel} elements (it holds "
+                              f"{known}{' times the inferred size' if infer_at is not None else ''})." + fix))
+
+
+def view_strides(old_shape, old_strides, new_shape):
+    """Strides that show the same memory with ``new_shape``, or None (PyTorch's computeStride)."""
+    if numel_of(old_shape) == 0 or not old_shape:
+        return contiguous_strides(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[d]
+        if d == 0 or (old_shape[d - 1] != 1 and old_strides[d - 1] != tensor_numel * chunk_base):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                chunk_base = old_strides[d - 1]
+                tensor_numel = view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(new_strides)
+
+
+class ViewBackward0(_ViewNode):
+    def backward(self, g):
+        return (reshape(g, self.ctx),)
+
+
+class UnsafeViewBackward0(ViewBackward0):
+    pass
+
+
+def view(input, *shape):
+    if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
+        return _view_as_dtype(input, shape[0])
+    new_shape = infer_size(normalize_shape(shape), input.numel())
+    strides = view_strides(input._shape, input._strides, new_shape)
+    if strides is None:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+            "two contiguous subspaces). Use .reshape(...) instead."
+            + hint(f"this tensor is not contiguous (strides {list(input._strides)}), e.g. after .t() or "
+                   f".transpose(); use .reshape({', '.join(map(str, new_shape))}) or .contiguous().view(...)."))
+    return _view(input, new_shape, strides, input._offset, ViewBackward0, input._shape)
+
+
+def _view_as_dtype(input, dtype):
+    if dtype.itemsize != input._dtype.itemsize:
+        raise RuntimeError("tcli supports view(dtype) only between dtypes of the same size")
+    buf = input._buf.view(dtype.np)
+    t = Tensor._make(buf, input._shape, input._strides, input._offset, dtype, input._version, input._dense)
+    return t
+
+
+def reshape(input, *shape):
+    new_shape = infer_size(normalize_shape(shape), input.numel())
+    if new_shape == input._shape:
+        return _view(input, new_shape, input._strides, input._offset, ViewBackward0, input._shape)
+    strides = view_strides(input._shape, input._strides, new_shape)
+    if strides is not None:
+        return _view(input, new_shape, strides, input._offset, ViewBackward0, input._shape)
+    copy = clone(input)
+    return _view(copy, new_shape, contiguous_strides(new_shape), 0, UnsafeViewBackward0, input._shape)
+
+
+def view_as(input, other):
+    return view(input, other._shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other._shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input.dim()
+    if nd == 0:
+        return reshape(input, 1)
+    start, end = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    shape = input._shape[:start] + (numel_of(input._shape[start:end + 1]),) + input._shape[end + 1:]
+    return reshape(input, shape)
+
+
+def ravel(input):
+    return reshape(input, -1)
+
+
+def unflatten(input, dim, sizes):
+    d = wrap_dim(dim, input.dim())
+    sizes = infer_size(tuple(sizes), input._shape[d])
+    return view(input, input._shape[:d] + tuple(sizes) + input._shape[d + 1:]) if input.is_contiguous() else \
+        reshape(input, input._shape[:d] + tuple(sizes) + input._shape[d + 1:])
+
+
+# ---- squeeze / unsqueeze ----------------------------------------------------------------------------------
+
+class SqueezeBackward0(_ViewNode):
+    def backward(self, g):
+        return (reshape(g, self.ctx),)
+
+
+class SqueezeBackward1(SqueezeBackward0):
+    pass
+
+
+class SqueezeBackward2(SqueezeBackward0):
+    pass
+
+
+def squeeze(input, dim=None):
+    if dim is None:
+        keep = [i for i, s in enumerate(input._shape) if s != 1]
+        node = SqueezeBackward0
+    else:
+        dims = wrap_dims(dim if isinstance(dim, (tuple, list)) else (dim,), input.dim())
+        keep = [i for i, s in enumerate(input._shape) if not (i in dims and s == 1)]
+        node = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
+    return _view(input, [input._shape[i] for i in keep], [input._strides[i] for i in keep], input._offset,
+                 node, input._shape)
+
+
+class UnsqueezeBackward0(_ViewNode):
+    def backward(self, g):
+        return (squeeze(g, self.ctx),)
+
+
+def unsqueeze(input, dim):
+    d = wrap_dim(dim, input.dim() + 1)
+    shape = list(input._shape)
+    strides = list(input._strides)
+    stride = shape[d] * strides[d] if d < len(shape) else 1
+    shape.insert(d, 1)
+    strides.insert(d, stride)
+    return _view(input, shape, strides, input._offset, UnsqueezeBackward0, d)
+
+
+# ---- transpose / permute ------------------------------------------------------------------------------------
+
+class TransposeBackward0(_ViewNode):
+    def backward(self, g):
+        return (transpose(g, *self.ctx),)
+
+
+class TBackward0(_ViewNode):
+    def backward(self, g):
+        return (t(g),)
+
+
+class PermuteBackward0(_ViewNode):
+    def backward(self, g):
+        inverse = [0] * len(self.ctx)
+        for i, d in enumerate(self.ctx):
+            inverse[d] = i
+        return (permute(g, inverse),)
+
+
+def transpose(input, dim0, dim1):
+    nd = input.dim()
+    a, b = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    shape, strides = list(input._shape), list(input._strides)
+    if nd:
+        shape[a], shape[b] = shape[b], shape[a]
+        strides[a], strides[b] = strides[b], strides[a]
+    return _view(input, shape, strides, input._offset, TransposeBackward0, (a, b))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    nd = input.dim()
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D"
+                           + hint("use .transpose(dim0, dim1), .permute(...) or .mT for the last two dims."))
+    if nd < 2:
+        return _view(input, input._shape, input._strides, input._offset, TBackward0)
+    return _view(input, input._shape[::-1], input._strides[::-1], input._offset, TBackward0)
+
+
+def permute(input, *dims):
+    dims = normalize_shape(dims) if dims and not isinstance(dims[0], (tuple, list)) else tuple(dims[0])
+    nd = input.dim()
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
+                           f"to len(dims) = {len(dims)}")
+    dims = wrap_dims(dims, nd)
+    return _view(input, [input._shape[d] for d in dims], [input._strides[d] for d in dims], input._offset,
+                 PermuteBackward0, dims)
+
+
+def T(input):
+    nd = input.dim()
+    if nd != 2 and nd != 0:
+        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                      "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                      "tensor.", UserWarning, stacklevel=3)
+    return permute(input, tuple(range(nd - 1, -1, -1)))
+
+
+def mT(input):
+    if input.dim() < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+                           if input.dim() == 1 else "tensor.mT is only supported on matrices or batches of "
+                           "matrices. Got 0-D tensor.")
+    return transpose(input, -2, -1)
+
+
+def movedim(input, source, destination):
+    nd = input.dim()
+    src = wrap_dims(source if isinstance(source, (tuple, list)) else (source,), nd)
+    dst = wrap_dims(destination if isinstance(destination, (tuple, list)) else (destination,), nd)
+    order = [None] * nd
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(i for i in range(nd) if i not in src)
+    order = [o if o is not None else next(rest) for o in order]
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+# ---- expand ---------------------------------------------------------------------------------------------------
+
+class ExpandBackward0(_ViewNode):
+    def backward(self, g):
+        from .reduction import sum_to
+        return (sum_to(g, self.ctx),)
+
+
+def expand(input, *sizes):
+    sizes = normalize_shape(sizes)
+    nd = input.dim()
+    if len(sizes) < nd:
+        raise RuntimeError(f"expand(torch.{_legacy(input)}{{{list(input._shape)}}}, size={list(sizes)}): the number "
+                           "of sizes provided (" + str(len(sizes)) + ") must be greater or equal to the number of "
+                           f"dimensions in the tensor ({nd})")
+    lead = len(sizes) - nd
+    shape, strides = [], []
+    for i, size in enumerate(sizes):
+        j = i - lead
+        if j < 0:
+            if size < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed in a leading, "
+                                   "non-existing dimension 0")
+            shape.append(size)
+            strides.append(0)
+            continue
+        have = input._shape[j]
+        if size == -1:
+            size = have
+        if have == size:
+            shape.append(size)
+            strides.append(input._strides[j])
+        elif have == 1:
+            shape.append(size)
+            strides.append(0)
+        else:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({size}) must match the existing size ({have}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input._shape)}"
+                + hint("only dimensions of size 1 can be expanded; reshape or unsqueeze first."))
+    return _view(input, shape, strides, input._offset, ExpandBackward0, input._shape)
+
+
+def _legacy(t):
+    return _dt.legacy_type_name(t._dtype).split(".")[-1]
+
+
+def expand_as(input, other):
+    return expand(input, other._shape)
+
+
+def broadcast_to(input, size):
+    return expand(input, size)
+
+
+def broadcast_tensors(*tensors):
+    from ._util import broadcast_many
+    shape = broadcast_many(*[t._shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+# ---- slicing ---------------------------------------------------------------------------------------------------
+
+class SelectBackward0(_ViewNode):
+    def backward(self, g):
+        shape, dim, index = self.ctx
+        return (_embed(g, shape, lambda z: select(z, dim, index)),)
+
+
+class SliceBackward0(_ViewNode):
+    def backward(self, g):
+        shape, dim, start, stop, step = self.ctx
+        return (_embed(g, shape, lambda z: slice_dim(z, dim, start, stop, step)),)
+
+
+def _embed(g, shape, view_fn):
+    """Zeros of ``shape`` with g written into the region ``view_fn`` selects (the backward of a view)."""
+    z = D.empty(shape, g._dtype, g._device)
+    D.fill(z, 0)
+    region = view_fn(z)
+    D.map1_into("copy", region, g)
+    return z
+
+
+def select(input, dim, index):
+    nd = input.dim()
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor."
+                         + hint("a 0-d tensor has no dimensions to index; use x.item()."))
+    d = wrap_dim(dim, nd)
+    size = input._shape[d]
+    if index < -size or index >= size:
+        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}"
+                         + hint(f"valid indices for this dimension are {-size}..{size - 1}."))
+    i = index + size if index < 0 else index
+    shape = input._shape[:d] + input._shape[d + 1:]
+    strides = input._strides[:d] + input._strides[d + 1:]
+    return _view(input, shape, strides, input._offset + i * input._strides[d], SelectBackward0,
+                 (input._shape, d, i))
+
+
+def slice_dim(input, dim, start, stop, step=1):
+    """input[..., start:stop:step, ...] along dim, with Python's slice clamping (step > 0)."""
+    d = wrap_dim(dim, input.dim())
+    size = input._shape[d]
+    if step <= 0:
+        raise ValueError("step must be greater than zero"
+                         + hint("tcli, like PyTorch, has no negative steps; use x.flip(dim) to reverse."))
+    start, stop, _ = slice(start, stop, step).indices(size)
+    n = max(0, (stop - start + step - 1) // step)
+    shape = input._shape[:d] + (n,) + input._shape[d + 1:]
+    strides = input._strides[:d] + (input._strides[d] * step,) + input._strides[d + 1:]
+    offset = input._offset + (start * input._strides[d] if n else 0)
+    return _view(input, shape, strides, offset, SliceBackward0, (input._shape, d, start, stop, step))
+
+
+def narrow(input, dim, start, length):
+    d = wrap_dim(dim, input.dim())
+    size = input._shape[d]
+    if isinstance(start, Tensor):
+        start = start.item()
+    if start < 0:
+        start += size
+    if start < 0 or start + length > size or length < 0:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size})."
+                           if length >= 0 else "narrow(): length must be non-negative.")
+    return slice_dim(input, d, start, start + length, 1)
+
+
+class UnbindBackward0(_ViewNode):
+    def backward(self, *grads):
+        shape, dim = self.ctx
+        parts = [g if g is not None else _zeros_of(shape[:dim] + shape[dim + 1:], self._out_dtype[0])
+                 for g in grads]
+        return (stack(parts, dim),)
+
+
+def _zeros_of(shape, dtype):
+    z = D.empty(shape, dtype)
+    D.fill(z, 0)
+    return z
+
+
+def unbind(input, dim=0):
+    d = wrap_dim(dim, input.dim())
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    shape = input._shape[:d] + input._shape[d + 1:]
+    strides = input._strides[:d] + input._strides[d + 1:]
+    outs = [input._view_of(shape, strides, input._offset + i * input._strides[d]) for i in range(input._shape[d])]
+    if _requires(input) and outs:
+        n = UnbindBackward0()
+        n.ctx = (input._shape, d)
+        attach_multi(n, outs, input)
+    return tuple(outs)
+
+
+class SplitBackward0(_ViewNode):
+    def backward(self, *grads):
+        shape, dim, sizes = self.ctx
+        parts = []
+        for g, size in zip(grads, sizes):
+            if g is None:
+                g = _zeros_of(shape[:dim] + (size,) + shape[dim + 1:], self._out_dtype[0])
+            parts.append(g)
+        return (cat(parts, dim),)
+
+
+class SplitWithSizesBackward0(SplitBackward0):
+    pass
+
+
+def split(input, split_size_or_sections, dim=0):
+    d = wrap_dim(dim, input.dim())
+    size = input._shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sizes = [min(step, size - s) for s in range(0, size, step)] if step else [0]
+        node = SplitBackward0
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                               f"at dimension {d}), but got split_sizes={sizes}")
+        node = SplitWithSizesBackward0
+    return _split_views(input, d, sizes, node)
+
+
+def _split_views(input, d, sizes, node_cls):
+    outs, start = [], 0
+    for n in sizes:
+        shape = input._shape[:d] + (n,) + input._shape[d + 1:]
+        outs.append(input._view_of(shape, input._strides, input._offset + start * input._strides[d]))
+        start += n
+    if _requires(input) and outs:
+        n = node_cls()
+        n.ctx = (input._shape, d, sizes)
+        attach_multi(n, outs, input)
+    return tuple(outs)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    d = wrap_dim(dim, input.dim())
+    size = input._shape[d]
+    step = -(-size // chunks) if size else 1
+    sizes = [min(step, size - s) for s in range(0, size, step)] if size else [0] * 1
+    return _split_views(input, d, sizes, SplitBackward0)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    d = wrap_dim(dim, input.dim())
+    size = input._shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        base, extra = divmod(size, n)
+        sizes = [base + 1 if i < extra else base for i in range(n)]
+    else:
+        bounds = [0] + [min(max(i, 0), size) for i in indices_or_sections] + [size]
+        sizes = [max(0, b - a) for a, b in zip(bounds, bounds[1:])]
+    return _split_views(input, d, sizes, SplitWithSizesBackward0)
+
+
+class DiagonalBackward0(_ViewNode):
+    def backward(self, g):
+        shape, offset, d1, d2 = self.ctx
+        return (_embed(g, shape, lambda z: diagonal(z, offset, d1, d2)),)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input.dim()
+    a, b = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n_a, n_b = input._shape[a], input._shape[b]
+    if offset >= 0:
+        length = max(0, min(n_a, n_b - offset))
+        start = offset * input._strides[b] if length else 0
+    else:
+        length = max(0, min(n_a + offset, n_b))
+        start = -offset * input._strides[a] if length else 0
+    keep = [i for i in range(nd) if i not in (a, b)]
+    shape = [input._shape[i] for i in keep] + [length]
+    strides = [input._strides[i] for i in keep] + [input._strides[a] + input._strides[b]]
+    return _view(input, shape, strides, input._offset + start, DiagonalBackward0, (input._shape, offset, a, b))
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    offset = input._offset if storage_offset is None else storage_offset
+    size, stride = tuple(size), tuple(stride)
+    extent = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    if extent >= input._buf.shape[0] and numel_of(size):
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset} "
+                           "requiring a storage size that is out of bounds for the storage")
+    return _view(input, size, stride, offset)
+
+
+# ---- copies: clone, contiguous, flip, roll, repeat, tril/triu -------------------------------------------------
+
+class CloneBackward0(Node):
+    def backward(self, g):
+        return (g,)
+
+
+def clone(input, *, memory_format=None):
+    out = D.contiguous_copy(input)
+    if _requires(input):
+        attach(CloneBackward0(), out, input)
+    return out
+
+
+def contiguous(input, memory_format=None):
+    return input if input.is_contiguous() else clone(input)
+
+
+class FlipBackward0(_ViewNode):
+    def backward(self, g):
+        return (flip(g, self.ctx),)
+
+
+def flip(input, dims):
+    dims = wrap_dims(dims if isinstance(dims, (tuple, list)) else (dims,), input.dim())
+    # Negative strides never exist in tcli: flip copies through a reversed index walk.
+    src = input
+    for d in dims:
+        n = src._shape[d]
+        if n > 1:
+            from .creation import arange
+            from .indexing import index_select
+            idx = arange(n - 1, -1, -1, device=input._device)
+            src = index_select(src.detach(), d, idx)
+    out = src if src is not input else clone(input.detach())
+    if _requires(input):
+        n = FlipBackward0()
+        n.ctx = dims
+        attach(n, out, input)
+    return out
+
+
+def fliplr(input):
+    return flip(input, (1,))
+
+
+def flipud(input):
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        flat = reshape(input, -1)
+        return reshape(roll(flat, shifts, 0), input._shape)
+    shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    out = input
+    for s, d in zip(shifts, dims):
+        d = wrap_dim(d, input.dim())
+        n = out._shape[d]
+        if n == 0:
+            continue
+        s %= n
+        if s:
+            out = cat([slice_dim(out, d, n - s, n), slice_dim(out, d, 0, n - s)], d)
+    return out if out is not input else clone(input)
+
+
+class RepeatBackward0(_ViewNode):
+    def backward(self, g):
+        from .reduction import sum as sum_
+        shape, reps = self.ctx
+        lead = len(reps) - len(shape)
+        full = (1,) * lead + tuple(shape)
+        # g has shape reps*full: view as (rep0, n0, rep1, n1, ...) and sum the rep axes
+        split_shape = []
+        for r, n in zip(reps, full):
+            split_shape += [r, n]
+        gs = reshape(g.contiguous(), split_shape)
+        summed = sum_(gs, tuple(range(0, 2 * len(reps), 2)))
+        return (reshape(summed, shape),)
+
+
+def repeat(input, *repeats):
+    reps = normalize_shape(repeats)
+    nd = input.dim()
+    if len(reps) < nd:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    lead = len(reps) - nd
+    full = (1,) * lead + input._shape
+    expanded_shape, expanded_strides = [], []
+    src_strides = (0,) * lead + input._strides
+    for r, n, s in zip(reps, full, src_strides):
+        expanded_shape += [r, n]
+        expanded_strides += [0, s]
+    src = input._view_of(tuple(expanded_shape), tuple(expanded_strides), input._offset)
+    out_shape = tuple(r * n for r, n in zip(reps, full))
+    out = D.empty(out_shape, input._dtype, input._device)
+    D.map1_into("copy", out._view_of(tuple(expanded_shape), contiguous_strides(tuple(expanded_shape)), 0), src)
+    if _requires(input):
+        n = RepeatBackward0()
+        n.ctx = (input._shape, reps)
+        attach(n, out, input)
+    return out
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input.dim():
+        dims = (1,) * (input.dim() - len(dims)) + dims
+    return repeat(input, dims)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    if dim is None:
+        input = reshape(input, -1)
+        dim = 0
+    d = wrap_dim(dim, input.dim())
+    if isinstance(repeats, int):
+        shape = input._shape[:d + 1] + (repeats,) + input._shape[d + 1:]
+        expanded = expand(unsqueeze(input, d + 1), shape)
+        return reshape(expanded, input._shape[:d] + (input._shape[d] * repeats,) + input._shape[d + 1:])
+    from .creation import tensor
+    from .indexing import index_select
+    counts = repeats.tolist() if isinstance(repeats, Tensor) else list(repeats)
+    idx = [i for i, c in enumerate(counts) for _ in range(c)]
+    return index_select(input, d, tensor(idx, dtype=_dt.int64, device=input._device))
+
+
+class TrilBackward0(_ViewNode):
+    def backward(self, g):
+        return (tril(g, self.ctx),)
+
+
+class TriuBackward0(_ViewNode):
+    def backward(self, g):
+        return (triu(g, self.ctx),)
+
+
+def _tri_mask(input, diagonal, lower):
+    from .creation import arange
+    from .pointwise import ge, le, sub
+    rows, cols = input._shape[-2], input._shape[-1]
+    r = reshape(arange(rows, device=input._device), rows, 1)
+    c = reshape(arange(cols, device=input._device), 1, cols)
+    diff = sub(c, r)
+    return le(diff, diagonal) if lower else ge(diff, diagonal)
+
+
+def tril(input, diagonal=0):
+    return _triangle(input, diagonal, True, TrilBackward0)
+
+
+def triu(input, diagonal=0):
+    return _triangle(input, diagonal, False, TriuBackward0)
+
+
+def _triangle(input, diagonal, lower, node_cls):
+    if input.dim() < 2:
+        raise RuntimeError(f"{'tril' if lower else 'triu'}: input tensor must have at least 2 dimensions")
+    from .pointwise import where
+    mask = _tri_mask(input, diagonal, lower)
+    zero = D.empty((), input._dtype, input._device)
+    D.fill(zero, 0)
+    out = where(mask, input.detach(), zero)
+    if _requires(input):
+        n = node_cls()
+        n.ctx = diagonal
+        attach(n, out, input)
+    return out
+
+
+# ---- cat / stack -------------------------------------------------------------------------------------------
+
+class CatBackward0(_ViewNode):
+    def backward(self, g):
+        dim, sizes = self.ctx
+        outs, start = [], 0
+        for size in sizes:
+            outs.append(slice_dim(g, dim, start, start + size) if size is not None else None)
+            start += size or 0
+        return tuple(outs)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t_ in enumerate(tensors):
+        if not isinstance(t_, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}")
+        if t_.dim() == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated"
+                               + hint("use tcli.stack to join 0-d tensors, or unsqueeze them first."))
+    # PyTorch skips legacy empty 1-D tensors of shape (0,) when other inputs have more dims
+    ref = next((t_ for t_ in tensors if not (t_._shape == (0,))), tensors[0])
+    d = wrap_dim(dim, ref.dim())
+    dtype = tensors[0]._dtype
+    for t_ in tensors[1:]:
+        dtype = _dt.promote_types(dtype, t_._dtype)
+    total = 0
+    for i, t_ in enumerate(tensors):
+        if t_._shape == (0,) and ref.dim() != 1:
+            continue
+        if t_.dim() != ref.dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t_.dim()}")
+        for k in range(ref.dim()):
+            if k != d and t_._shape[k] != ref._shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {ref._shape[k]} but got "
+                    f"size {t_._shape[k]} for tensor number {i} in the list."
+                    + hint(f"shapes {[list(x._shape) for x in tensors]}: every dimension except {d} must agree."))
+        total += t_._shape[d]
+    shape = ref._shape[:d] + (total,) + ref._shape[d + 1:]
+    result = D.empty(shape, dtype, ref._device)
+    start = 0
+    sizes = []
+    for t_ in tensors:
+        if t_._shape == (0,) and ref.dim() != 1:
+            sizes.append(None)
+            continue
+        n = t_._shape[d]
+        sizes.append(n)
+        if n:
+            region = result._view_of(ref._shape[:d] + (n,) + ref._shape[d + 1:], result._strides,
+                                     start * result._strides[d])
+            D.map1_into("copy", region, t_)
+        start += n
+    if _requires(*tensors):
+        node = CatBackward0()
+        node.ctx = (d, sizes)
+        attach(node, result, *tensors)
+    if out is not None:
+        out.data = result
+        return out
+    return result
+
+
+concat = concatenate = cat
+
+
+class StackBackward0(_ViewNode):
+    def backward(self, g):
+        return unbind(g, self.ctx)
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0]
+    for i, t_ in enumerate(tensors[1:], 1):
+        if t_._shape != first._shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first._shape)} at entry 0 "
+                               f"and {list(t_._shape)} at entry {i}"
+                               + hint("stack joins tensors of identical shape along a new dim; use tcli.cat to "
+                                      "join along an existing one."))
+    d = wrap_dim(dim, first.dim() + 1)
+    dtype = first._dtype
+    for t_ in tensors[1:]:
+        dtype = _dt.promote_types(dtype, t_._dtype)
+    shape = first._shape[:d] + (len(tensors),) + first._shape[d:]
+    result = D.empty(shape, dtype, first._device)
+    region_shape = first._shape
+    region_strides = result._strides[:d] + result._strides[d + 1:]
+    for i, t_ in enumerate(tensors):
+        region = result._view_of(region_shape, region_strides, i * result._strides[d])
+        D.map1_into("copy", region, t_)
+    if _requires(*tensors):
+        node = StackBackward0()
+        node.ctx = d
+        attach(node, result, *tensors)
+    if out is not None:
+        out.data = result
+        return out
+    return result
+
+
+def hstack(tensors):
+    tensors = [atleast_1d(t_) for t_ in tensors]
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([atleast_2d(t_) for t_ in tensors], 0)
+
+
+def atleast_1d(t_):
+    return reshape(t_, 1) if t_.dim() == 0 else t_
+
+
+def atleast_2d(t_):
+    return reshape(t_, 1, -1) if t_.dim() < 2 else t_

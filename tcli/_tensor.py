@@ -24,14 +24,28 @@ from .autograd.graph import Version
 from .device import CPU
 from .errors import hint
 
+_LAYOUTS: dict = {}  # shape -> (numel, contiguous strides): shapes repeat, so compute each once
+
+
+def layout_of(shape) -> tuple:
+    info = _LAYOUTS.get(shape)
+    if info is None:
+        strides = []
+        acc = 1
+        for s in reversed(shape):
+            strides.append(acc)
+            acc *= s if s > 0 else 1
+        n = 1
+        for s in shape:
+            n *= s
+        info = (n, tuple(reversed(strides)))
+        if len(_LAYOUTS) < 4096:
+            _LAYOUTS[shape] = info
+    return info
+
 
 def contiguous_strides(shape) -> tuple:
-    strides = []
-    acc = 1
-    for s in reversed(shape):
-        strides.append(acc)
-        acc *= s if s > 0 else 1
-    return tuple(reversed(strides))
+    return layout_of(shape)[1]
 
 
 def numel_of(shape) -> int:
@@ -42,7 +56,12 @@ def numel_of(shape) -> int:
 
 
 class Tensor:
-    # Class-level defaults keep tensor creation cheap: most tensors never set these.
+    # The fields every tensor has live in slots; the rest are class-level defaults that only the
+    # tensors that need them set (in the instance dict), which keeps making a tensor cheap.
+    __slots__ = ("_buf", "_shape", "_strides", "_dtype", "__dict__", "__weakref__")
+    _offset = 0
+    _dense = True  # the whole buffer, row-major, from offset 0
+    _ver = None
     _device = CPU
     _requires_grad = False
     _grad_fn = None
@@ -71,15 +90,37 @@ class Tensor:
         t._buf = buf
         t._shape = shape
         t._strides = strides
-        t._offset = offset
         t._dtype = dtype
-        t._version = version if version is not None else Version()
+        if offset:
+            t._offset = offset
+        if version is not None:
+            t._ver = version
         if dense is None:
-            dense = offset == 0 and buf.shape[0] == numel_of(shape) and strides == contiguous_strides(shape)
-        t._dense = dense
+            n, contiguous = layout_of(shape)
+            dense = offset == 0 and buf.shape[0] == n and strides == contiguous
+        if not dense:
+            t._dense = False
         if device is not CPU:
             t._device = device
         return t
+
+    @classmethod
+    def _fresh(cls, buf, shape, strides, dtype):
+        """A new dense CPU tensor over a whole new buffer (the hot path: only the slots are set)."""
+        t = object.__new__(cls)
+        t._buf = buf
+        t._shape = shape
+        t._strides = strides
+        t._dtype = dtype
+        return t
+
+    @property
+    def _version(self) -> Version:
+        """The version counter, shared with views; made on first use (most tensors never need one)."""
+        v = self._ver
+        if v is None:
+            v = self._ver = Version()
+        return v
 
     def _view_of(self, shape, strides, offset):
         """A view sharing storage and version counter; autograd wiring is the caller's job."""
@@ -325,6 +366,10 @@ class Tensor:
             grad_fn=None if grad_fn is None else grad_fn.name())
         return text
 
+    def __rich__(self):
+        from ._rich import render
+        return render(self)
+
     def __format__(self, spec):
         if not self._shape and type(self) is Tensor:
             return self.item().__format__(spec)
@@ -374,20 +419,24 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack__(self, stream=None, **kwargs):
-        return self._exportable()._np().__dlpack__(**({"stream": stream} if stream is not None else {}))
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        if stream is not None:
+            kwargs["stream"] = stream
+        return self._np().__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
         return (1, 0)  # kDLCPU
-
-    def _exportable(self):
-        if self._requires_grad:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
-        return self
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._np().copy(), self._requires_grad))
 
     def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
         t = self.clone().detach()
         t._requires_grad = self._requires_grad
         if self._grad is not None:

@@ -53,12 +53,7 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except RuntimeError:
-                return False
-        if not isinstance(other, device):
+        if not isinstance(other, device):  # as in PyTorch, device('cpu') == 'cpu' is False
             return NotImplemented
         return self.type == other.type and self.index == other.index
 

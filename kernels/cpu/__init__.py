@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import elementwise as _ew
-from ._jit import compiled_signatures, num_threads, set_num_threads  # noqa: F401
+from ._jit import PARALLEL_MIN, compiled_signatures, num_threads, set_num_threads  # noqa: F401
 from .index import (  # noqa: F401
     check_range,
     count_nonzero,
@@ -25,6 +25,7 @@ from .index import (  # noqa: F401
     unique_sorted,
 )
 from .linalg import bmm, matmul  # noqa: F401
+from .memory import alloc, empty_cache, pooled_bytes  # noqa: F401
 from .random import (  # noqa: F401
     bernoulli,
     exponential,
@@ -39,10 +40,6 @@ from .reduce import arg_reduce, logsumexp, reduce, scan, softmax, softmax_backwa
 from .sequence import arange, linspace  # noqa: F401
 
 _F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
-
-
-def alloc(n: int, np_dtype) -> np.ndarray:
-    return np.empty(n, np_dtype)
 
 
 def _contiguous(shape):
@@ -104,6 +101,8 @@ def unary_strided(op, shape, out, a, p=0, q=0):
 
 
 binary = _ew.binary
+binary_kernel = _ew.binary_kernel
+unary_kernel = _ew.unary_kernel
 binary_strided = _ew.binary_strided
 ternary = _ew.ternary
 ternary_strided = _ew.ternary_strided

@@ -8,14 +8,14 @@ import; a process that never divides never compiles a division kernel.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import types
 
 import numba
 from numba import njit
 
-# Work below this many elements runs on one thread: starting a parallel region costs ~1-6 us.
-PARALLEL_MIN = int(os.environ.get("TCLI_PARALLEL_MIN", "32768"))
+from ..config import PARALLEL_MIN
 
 _OPTIONS = dict(cache=True, error_model="numpy", nogil=True)
 
@@ -58,12 +58,32 @@ class KernelTable(dict):
                 cls(family, template, ops, parallel=True, fastmath=fastmath))
 
     def __missing__(self, op):
-        name = f"{self.family}_{op}{'_par' if self.parallel else ''}"
+        name = f"{self.family}_{op}{'_par' if self.parallel else ''}_{source_tag()}"
         entry = self.ops[op]
         bindings = entry if isinstance(entry, dict) else {"OP": entry}
         fn = specialise(self.template, name, **{k: _jitted(v) for k, v in bindings.items()})
         kernel = self[op] = jit(fn, parallel=self.parallel, fastmath=self.fastmath)
         return kernel
+
+
+_tag: list = []
+
+
+def source_tag() -> str:
+    """A hash of every kernel source file, part of each specialised kernel's name.
+
+    Numba invalidates a cached kernel only when the file defining it changes; a kernel inlines
+    scalar ops and helpers from other files too, so their source must be part of the cache key.
+    """
+    if not _tag:
+        digest = hashlib.sha1()
+        folder = os.path.dirname(__file__)
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as f:
+                    digest.update(f.read())
+        _tag.append(digest.hexdigest()[:10])
+    return _tag[0]
 
 
 _scalar_functions: dict = {}

@@ -19,6 +19,7 @@ from numba import njit, prange, types
 from numba.extending import overload
 
 from ._jit import PARALLEL_MIN, KernelTable, chunks_for
+from .vmath import fexp
 
 # ---- scalar ops ----------------------------------------------------------------------------------------
 # Unary ops take (x, p, q): p and q are scalar parameters in x's dtype, ignored by most ops.
@@ -172,7 +173,7 @@ def rsqrt(x, p, q):
 
 @_op(UNARY)
 def exp(x, p, q):
-    return math.exp(x)
+    return fexp(x)
 
 
 @_op(UNARY)
@@ -257,10 +258,7 @@ def tanh(x, p, q):
 
 @_op(UNARY)
 def sigmoid(x, p, q):
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    return 1 / (1 + fexp(-x))  # PyTorch's formula: exp overflows to inf and sigmoid(-100) is 0
 
 
 @_op(UNARY)
@@ -869,6 +867,15 @@ def _numel(shape):
 # ---- the contract ------------------------------------------------------------------------------------
 # Dense: 1-D buffers of equal length. Strided: (buffer, offset, strides) triples and a non-empty
 # shape (callers pass 0-d work as shape (1,)). p and q are scalars in the input's dtype.
+
+def unary_kernel(op, n):
+    """The dense unary kernel for op over n elements (serial or parallel), to call directly."""
+    return _UNARY_DENSE[n >= PARALLEL_MIN][op]
+
+
+def binary_kernel(op, n):
+    return _BINARY_DENSE[n >= PARALLEL_MIN][op]
+
 
 def unary(op, out, a, p=0, q=0):
     _UNARY_DENSE[out.shape[0] >= PARALLEL_MIN][op](out, a, p, q)

@@ -56,8 +56,11 @@ def random64(state, pos):
 
 
 @jit(inline="always")
-def _uniform24(state, pos):
-    return float(random32(state, pos) & np.uint32(0xFFFFFF)) * (1.0 / 16777216.0)
+def _uniform_bits(state, pos, bits):
+    """PyTorch's uniform_real: the low ``bits`` random bits (the dtype's mantissa digits) scaled to [0, 1)."""
+    if bits > 32:
+        return float(random64(state, pos) & ((np.uint64(1) << np.uint64(bits)) - np.uint64(1))) / float(1 << bits)
+    return float(random32(state, pos) & ((np.uint32(1) << np.uint32(bits)) - np.uint32(1))) / float(1 << bits)
 
 
 @jit(inline="always")
@@ -66,12 +69,11 @@ def _uniform53(state, pos):
 
 
 @jit
-def uniform(out, state, pos, low, high, bits53):
-    """out[i] = low + (high - low) * u, u from 24 (float32/16) or 53 (float64) random bits."""
+def uniform(out, state, pos, low, high, bits):
+    """out[i] = low + (high - low) * u, u from ``bits`` random bits: 11 (float16), 24 (float32), 53 (float64)."""
     span = high - low
     for i in range(out.shape[0]):
-        u = _uniform53(state, pos) if bits53 else _uniform24(state, pos)
-        out[i] = u * span + low
+        out[i] = _uniform_bits(state, pos, bits) * span + low
 
 
 @jit
@@ -96,17 +98,17 @@ def randperm(out, state, pos):
 
 
 @jit
-def normal_fill(out, state, pos, mean, std, bits53):
+def normal_fill(out, state, pos, mean, std, bits):
     """PyTorch's normal_fill for 16 or more values: uniforms first, then Box-Muller in blocks of 16."""
     n = out.shape[0]
     for i in range(n):
-        out[i] = _uniform53(state, pos) if bits53 else _uniform24(state, pos)
+        out[i] = _uniform_bits(state, pos, bits)
     for start in range(0, n - 15, 16):
         _box_muller_16(out, start, mean, std)
     if n % 16 != 0:
         start = n - 16
         for i in range(start, n):
-            out[i] = _uniform53(state, pos) if bits53 else _uniform24(state, pos)
+            out[i] = _uniform_bits(state, pos, bits)
         _box_muller_16(out, start, mean, std)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._jit import PARALLEL_MIN, KernelTable, chunks_for
+from .vmath import fexp
 
 # ---- combine functions: acc = OP(acc, x); FIN(acc, n) finishes (mean divides) -----------------------------
 
@@ -198,7 +199,7 @@ def _logsumexp(o, x, outer, red, inner):
                 continue
             s = 0.0
             for r in range(red):
-                s += math.exp(x[base + r * inner] - m)
+                s += fexp(x[base + r * inner] - m)
             o[k * inner + i] = m + math.log(s)
 
 
@@ -206,24 +207,26 @@ _LSE = KernelTable.pair("logsumexp", _logsumexp, {"logsumexp": None})
 
 
 def _softmax(o, x, outer, red, inner):
-    """Softmax (OP=0) or log-softmax (OP=1) along r, max-shifted for stability."""
+    """Softmax (OP=0) or log-softmax (OP=1) along r, max-shifted for stability.
+
+    NaN needs no special case: a NaN anywhere in a row makes its sum, hence the whole row, NaN.
+    """
     for k in prange(outer):
         if inner == 1:
             base = k * red
             m = x[base]
             for r in range(1, red):
                 v = x[base + r]
-                m = v if (v > m or v != v) else m
-            s = 0.0
+                m = v if v > m else m
             for r in range(red):
-                e = math.exp(x[base + r] - m)
-                if OP == 0:
-                    o[base + r] = e
-                s += e
+                o[base + r] = fexp(x[base + r] - m)
+            s = o[base] * 0
+            for r in range(red):
+                s += o[base + r]
             if OP == 0:
-                inv = 1.0 / s
+                inv = 1 / s
                 for r in range(red):
-                    o[base + r] = o[base + r] * inv
+                    o[base + r] *= inv
             else:
                 shift = m + math.log(s)
                 for r in range(red):
@@ -234,21 +237,21 @@ def _softmax(o, x, outer, red, inner):
                 m = x[base]
                 for r in range(1, red):
                     v = x[base + r * inner]
-                    m = v if (v > m or v != v) else m
+                    m = v if v > m else m
                 s = 0.0
                 for r in range(red):
-                    s += math.exp(x[base + r * inner] - m)
+                    s += fexp(x[base + r * inner] - m)
                 if OP == 0:
                     inv = 1.0 / s
                     for r in range(red):
-                        o[base + r * inner] = math.exp(x[base + r * inner] - m) * inv
+                        o[base + r * inner] = fexp(x[base + r * inner] - m) * inv
                 else:
                     shift = m + math.log(s)
                     for r in range(red):
                         o[base + r * inner] = x[base + r * inner] - shift
 
 
-_SOFTMAX = KernelTable.pair("softmax", _softmax, {"softmax": 0, "log_softmax": 1})
+_SOFTMAX = KernelTable.pair("softmax", _softmax, {"softmax": 0, "log_softmax": 1}, fastmath=_FAST)
 
 
 def _softmax_backward(gi, g, y, outer, red, inner):
@@ -265,7 +268,7 @@ def _softmax_backward(gi, g, y, outer, red, inner):
                 if OP == 0:
                     gi[j] = y[j] * (g[j] - s)
                 else:
-                    gi[j] = g[j] - math.exp(y[j]) * s
+                    gi[j] = g[j] - fexp(y[j]) * s
 
 
 _SOFTMAX_BWD = KernelTable.pair("softmax_backward", _softmax_backward, {"softmax": 0, "log_softmax": 1})

@@ -50,16 +50,23 @@ class _Mode:
             @functools.wraps(fn)
             def generator(*args, **kwargs):
                 gen = fn(*args, **kwargs)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        gen.close()
-                        raise
+                try:
                     with self.clone():
-                        response = gen.send(request)
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            gen.close()
+                            raise
+                        except BaseException as error:
+                            with self.clone():
+                                response = gen.throw(error)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as stop:
+                    return stop.value
             return generator
 
         @functools.wraps(fn)
@@ -105,6 +112,10 @@ class set_grad_enabled(_Mode):
         self.mode = bool(mode)
         self._prev = STATE.enabled
         STATE.enabled = self.mode
+
+    def __call__(self, fn):
+        STATE.enabled = self._prev  # used as a decorator: the mode applies inside fn only
+        return super().__call__(fn)
 
     def __enter__(self):
         self._saved = (self._prev, STATE.inference)

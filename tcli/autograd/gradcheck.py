@@ -17,7 +17,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """True if d func / d inputs from autograd matches finite differences (inputs should be float64)."""
     from .._tensor import Tensor
     from . import grad as autograd_grad
-    from .grad_mode import no_grad
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     outputs = _flat_outputs(func(*inputs))
@@ -31,7 +30,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             fresh = _flat_outputs(func(*inputs))[k]
             analytic = autograd_grad(fresh, diff_inputs, seed, allow_unused=True)
             for x, a in zip(diff_inputs, analytic):
-                numeric = _numeric_column(func, inputs, x, k, j, eps, no_grad)
+                numeric = _numeric_column(func, inputs, x, k, j, eps)
                 got = a.detach().reshape(-1).tolist() if a is not None else [0.0] * x.numel()
                 for i, (num, ana) in enumerate(zip(numeric, got)):
                     if abs(num - ana) > atol + rtol * abs(num):
@@ -43,19 +42,23 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     return True
 
 
-def _numeric_column(func, inputs, x, k, j, eps, no_grad):
-    """d out[k].flat[j] / d x.flat[i] for every i, by central differences."""
+def _numeric_column(func, inputs, x, k, j, eps):
+    """d out[k].flat[j] / d x.flat[i] for every i, by central differences.
+
+    func runs with grad mode as the caller has it: gradgradcheck's func itself calls autograd.grad.
+    """
     flat = x.detach().reshape(-1)
+    if flat._buf is not x._buf:
+        raise ValueError("gradcheck needs contiguous inputs (call .contiguous() first)")
     column = []
-    with no_grad():
-        for i in range(x.numel()):
-            orig = flat[i].item()
-            flat[i] = orig + eps
-            plus = _flat_outputs(func(*inputs))[k].reshape(-1)[j].item()
-            flat[i] = orig - eps
-            minus = _flat_outputs(func(*inputs))[k].reshape(-1)[j].item()
-            flat[i] = orig
-            column.append((plus - minus) / (2 * eps))
+    for i in range(x.numel()):
+        orig = flat[i].item()
+        flat[i] = orig + eps
+        plus = _flat_outputs(func(*inputs))[k].reshape(-1)[j].item()
+        flat[i] = orig - eps
+        minus = _flat_outputs(func(*inputs))[k].reshape(-1)[j].item()
+        flat[i] = orig
+        column.append((plus - minus) / (2 * eps))
     return column
 
 

@@ -48,16 +48,19 @@ def user_frame() -> str | None:
 
 
 class Node:
-    """Base of every ``grad_fn``. Subclasses implement ``backward(grad) -> tuple of input grads``."""
+    """Base of every ``grad_fn``. Subclasses implement ``backward(grad) -> tuple of input grads``.
 
-    __slots__ = ("next_functions", "_saved", "_versions", "_out_shape", "_out_dtype", "_retained",
-                 "_hooks", "__weakref__")
+    Fields are class-level defaults so that making a node sets only what it uses.
+    """
 
-    def __init__(self):
-        self._saved = None
-        self._versions = None
-        self._retained = None
-        self._hooks = None
+    next_functions = ()
+    _saved = None          # tensors backward needs (or _RELEASED after a backward without retain_graph)
+    _versions = None       # their version counters' values when saved
+    _out_shape = ()        # shape of the output (a list of shapes for multi-output nodes)
+    _out_dtype = None
+    _retained = None       # [(output_nr, weakref to tensor)] for retain_grad()
+    _hooks = None
+    ctx = None             # what an op's backward needs besides tensors (scalars, dims, shapes)
 
     # -- what backward formulas use --
     def save(self, *tensors):
@@ -87,7 +90,7 @@ class Node:
         if saved is None:
             return ()
         for t, expected in zip(saved, self._versions):
-            if t is not None and t._version.value != expected:
+            if t is not None and t._ver.value != expected:
                 _raise_modified(t, expected, self)
         return saved
 
@@ -117,7 +120,7 @@ class Node:
         return _Handle(self._hooks, fn)
 
     def __repr__(self):
-        return f"<{type(self).__name__} object at {hex(id(self))}>"
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     def __call__(self, *grads):
         return self.backward(*grads)
@@ -150,19 +153,28 @@ def _raise_modified(t, expected, node):
 
 
 class AccumulateGrad(Node):
-    """The node behind a leaf tensor that requires grad: adds incoming gradients into ``.grad``."""
+    """The node behind a leaf tensor that requires grad: adds incoming gradients into ``.grad``.
 
-    __slots__ = ("variable",)
+    The leaf holds its node; the node holds the leaf weakly, so neither keeps the other alive
+    in a cycle (a dead leaf's gradient could never be read anyway).
+    """
 
     def __init__(self, variable):
-        Node.__init__(self)
-        self.variable = variable
-        self.next_functions = ()
+        self._variable = weakref.ref(variable)
         self._out_shape = variable._shape
         self._out_dtype = variable._dtype
 
+    @property
+    def variable(self):
+        return self._variable()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
     def backward(self, grad):
-        accumulate_into(self.variable, grad)
+        var = self._variable()
+        if var is not None:
+            accumulate_into(var, grad)
         return ()
 
 
@@ -186,13 +198,14 @@ def _owned_by_engine(grad) -> bool:
 
 
 def grad_accumulator(t) -> AccumulateGrad:
-    """The (cached) AccumulateGrad node of a leaf that requires grad."""
-    ref = t._accumulator
-    node = ref() if ref is not None else None
+    """The AccumulateGrad node of a leaf that requires grad (made once per leaf)."""
+    node = t._accumulator
     if node is None:
-        node = AccumulateGrad(t)
-        t._accumulator = weakref.ref(node)
+        node = t._accumulator = AccumulateGrad(t)
     return node
+
+
+_NO_EDGE = (None, 0)
 
 
 def edge(t):
@@ -201,13 +214,14 @@ def edge(t):
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
-        return (grad_accumulator(t), 0)
-    return (None, 0)
+        node = t._accumulator
+        return (node if node is not None else grad_accumulator(t), 0)
+    return _NO_EDGE
 
 
 def attach(node, out, *inputs):
     """Record ``node`` as the grad_fn of ``out`` with edges to ``inputs`` (tensors or None)."""
-    node.next_functions = tuple(_NO_EDGE if t is None else edge(t) for t in inputs)
+    node.next_functions = tuple([_NO_EDGE if t is None else edge(t) for t in inputs])
     node._out_shape = out._shape
     node._out_dtype = out._dtype
     out._grad_fn = node
@@ -217,7 +231,7 @@ def attach(node, out, *inputs):
 
 def attach_multi(node, outs, *inputs):
     """Like attach, for a node with several outputs (unbind, split, ...)."""
-    node.next_functions = tuple(_NO_EDGE if t is None else edge(t) for t in inputs)
+    node.next_functions = tuple([_NO_EDGE if t is None else edge(t) for t in inputs])
     node._out_shape = [o._shape for o in outs]
     node._out_dtype = [o._dtype for o in outs]
     for i, o in enumerate(outs):
@@ -227,28 +241,22 @@ def attach_multi(node, outs, *inputs):
     return outs
 
 
-_NO_EDGE = (None, 0)
-
-
 # ---- the engine -------------------------------------------------------------------------------------
 
 def _dependencies(roots):
-    """How many edges lead into each node reachable from ``roots``."""
-    deps = {}
-    seen = set()
-    stack = [n for n in roots if n is not None]
-    for n in stack:
-        seen.add(n)
+    """How many edges lead into each node reachable from ``roots`` (the roots themselves map to 0)."""
+    deps = dict.fromkeys(roots, 0)
+    stack = list(deps)
     while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return deps, seen
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None:
+                count = deps.get(nxt)
+                if count is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = count + 1
+    return deps
 
 
 def _conform(grad, shape, dtype):
@@ -267,14 +275,15 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     ``capture`` maps (node, output_nr) to a slot of the returned list: gradients reaching those
     edges are returned, and no ``.grad`` is touched (that is ``autograd.grad``).
     """
-    root_edges = [edge(t) for t in roots]
-    deps, visited = _dependencies([n for n, _ in root_edges])
     buffers = {}
-    for (node, nr), g in zip(root_edges, grads):
-        _add_to_buffer(buffers, node, nr, g)
+    for t, g in zip(roots, grads):
+        node, nr = edge(t)
+        if node is not None:
+            _add_to_buffer(buffers, node, nr, g)
     del grads
-    captured = [None] * (len(capture) if capture else 0)
-    ready = list(dict.fromkeys(n for n, _ in root_edges if n is not None and deps.get(n, 0) == 0))
+    deps = _dependencies(list(buffers))
+    ready = [n for n in buffers if deps[n] == 0]
+    captured = [None] * len(capture) if capture else None
     prev = grad_mode.STATE.enabled
     grad_mode.STATE.enabled = bool(create_graph)
     try:
@@ -292,23 +301,34 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 for hook in node._hooks:
                     hook(inputs)
             if type(node) is AccumulateGrad:
-                if not capture and inputs[0] is not None:
-                    g = inputs.pop()
-                    accumulate_into(node.variable, g)
+                g = inputs.pop()
+                if capture is None and g is not None:
+                    var = node._variable()
+                    if var is not None:
+                        accumulate_into(var, g)
                 continue
             if len(inputs) == 1:
                 g = inputs.pop()
                 out = node.backward(g) if g is not None else (None,) * len(node.next_functions)
-                g = None
             else:
                 out = node.backward(*inputs)
-            inputs = None
+            inputs = g = None
             for (nxt, nr), g in zip(node.next_functions, out):
                 if nxt is None:
                     continue
                 if g is not None:
-                    shape, dtype = nxt.output_meta(nr)
-                    _add_to_buffer(buffers, nxt, nr, _conform(g, shape, dtype))
+                    shape = nxt._out_shape
+                    if type(shape) is list:
+                        shape, dtype = shape[nr], nxt._out_dtype[nr]
+                    else:
+                        dtype = nxt._out_dtype
+                    if g._shape != shape or g._dtype is not dtype:
+                        g = _conform(g, shape, dtype)
+                    slots = buffers.get(nxt)
+                    if slots is None:
+                        slots = buffers[nxt] = [None] * nxt.num_outputs()
+                    prior = slots[nr]
+                    slots[nr] = g if prior is None else prior + g
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
@@ -317,21 +337,19 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     finally:
         grad_mode.STATE.enabled = prev
         if not retain_graph:
-            for node in visited:
-                node.release()
+            for node in deps:
+                if node._saved is not None:
+                    node._saved = _RELEASED
     return captured
 
 
 def _add_to_buffer(buffers, node, nr, g):
-    if node is None:
-        return
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * node.num_outputs()
-    if g is None:
-        return
-    prev = slots[nr]
-    slots[nr] = g if prev is None else prev + g
+    if g is not None:
+        prev = slots[nr]
+        slots[nr] = g if prev is None else prev + g
 
 
 def _retain(node, inputs):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from .._tensor import Tensor, contiguous_strides, numel_of
+from .._tensor import Tensor, layout_of
 from ..device import CPU
+from ..kernels.config import PARALLEL_MIN as _PARALLEL_MIN
 from ._util import coalesce, expand_strides
 
 
@@ -39,9 +40,9 @@ def backend(device):
 
 def empty(shape, dtype, device=CPU) -> Tensor:
     """A new dense, uninitialised tensor."""
-    n = numel_of(shape)
+    n, strides = layout_of(shape)
     buf = K.alloc(n, dtype.np) if device is CPU else backend(device).alloc(n, dtype.np)
-    return Tensor._make(buf, shape, contiguous_strides(shape), 0, dtype, None, True, device)
+    return Tensor._make(buf, shape, strides, 0, dtype, None, True, device)
 
 
 def operand(t: Tensor, shape=None):
@@ -79,6 +80,66 @@ def scalar_of(value, dtype):
 def _finish(out, result_dtype):
     """Cast a float32 result computed for a float16 op back to float16."""
     return cast(out, result_dtype) if out._dtype is not result_dtype else out
+
+
+# ---- fast paths: same dtype, dense, same shape (most ops in a training loop) -------------------------
+
+_np_empty = np.empty
+_new_object = object.__new__
+
+
+class DenseOp:
+    """One elementwise op's dense kernels, looked up once: the hot path calls them directly."""
+
+    __slots__ = ("name", "serial", "parallel", "unary")
+
+    def __init__(self, name, unary=False):
+        self.name, self.unary = name, unary
+        self.serial = self.parallel = None
+
+    def resolve(self, n):
+        table = K.unary_kernel if self.unary else K.binary_kernel
+        self.serial, self.parallel = table(self.name, 0), table(self.name, 1 << 62)
+        return self.serial if n < _PARALLEL_MIN else self.parallel
+
+
+
+
+def fast_binary(op: DenseOp, a: Tensor, b: Tensor, result_dtype=None):
+    """op(a, b) for two dense CPU tensors of one shape and dtype (not float16); None if that does not hold."""
+    dt = a._dtype
+    if (b._dtype is dt and a._dense and b._dense and a._shape == b._shape and dt is not float16
+            and a._device is CPU and b._device is CPU):
+        out_dt = result_dtype or dt
+        abuf = a._buf
+        n = abuf.shape[0]
+        buf = _np_empty(n, out_dt.np) if n < _PARALLEL_MIN else K.alloc(n, out_dt.np)
+        kernel = (op.serial if n < _PARALLEL_MIN else op.parallel) or op.resolve(n)
+        kernel(buf, abuf, b._buf)
+        t = _new_object(Tensor)
+        t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, out_dt
+        return t
+    return None
+
+
+def fast_scalar(op: DenseOp, a: Tensor, value, result_dtype=None):
+    """op(a, number) for a dense float CPU tensor and a Python number; None if that does not hold."""
+    dt = a._dtype
+    if a._dense and (dt is float32 or dt is _float64) and a._device is CPU:
+        p = dt.np.type(value)
+        out_dt = result_dtype or dt
+        abuf = a._buf
+        n = abuf.shape[0]
+        buf = _np_empty(n, out_dt.np) if n < _PARALLEL_MIN else K.alloc(n, out_dt.np)
+        kernel = (op.serial if n < _PARALLEL_MIN else op.parallel) or op.resolve(n)
+        kernel(buf, abuf, p, p)
+        t = _new_object(Tensor)
+        t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, out_dt
+        return t
+    return None
+
+
+_float64 = _dt.float64
 
 
 # ---- maps ---------------------------------------------------------------------------------------------

@@ -13,8 +13,6 @@ from .pointwise import _requires
 
 
 class ToCopyBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         return (g.to(self.ctx),)
 

@@ -111,7 +111,7 @@ def _promote_all(found):
 def _from_array(arr: np.ndarray, dtype, device) -> Tensor:
     """A new dense tensor holding a copy of ``arr`` converted to ``dtype``."""
     out = D.empty(arr.shape, dtype, device)
-    src = from_numpy(np.ascontiguousarray(arr)) if arr.dtype != object else None
+    src = _wrap_numpy(np.ascontiguousarray(arr)) if arr.dtype != object else None
     if src is None:
         out._buf[:] = arr.reshape(-1)
     else:
@@ -130,7 +130,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             UserWarning, stacklevel=2)
         out = D.cast(data.detach(), dtype or data._dtype)
     elif isinstance(data, np.ndarray):
-        src = from_numpy(data) if data.dtype.kind in "biuf" else None
+        src = _wrap_numpy(data) if data.dtype.kind in "biuf" else None
         if src is None:
             raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype.name}. The only supported "
                             "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
@@ -206,6 +206,17 @@ asarray = as_tensor
 
 def from_numpy(arr) -> Tensor:
     """A tensor sharing memory with the numpy array ``arr``."""
+    if isinstance(arr, np.ndarray) and not arr.flags.writeable:
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable "
+                      "tensors. This means writing to this tensor will result in undefined behavior. You may "
+                      "want to copy the array to protect its data or make it writable before converting it to "
+                      "a tensor. This type of warning will be suppressed for the rest of this program.",
+                      UserWarning, stacklevel=2)
+    return _wrap_numpy(arr)
+
+
+def _wrap_numpy(arr) -> Tensor:
+    """A tensor over the numpy array's memory (no warning: callers that copy use it too)."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     dtype = _dt.from_numpy_dtype(arr.dtype)
@@ -220,12 +231,6 @@ def from_numpy(arr) -> Tensor:
     if any(s % item for s in arr.strides):
         raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the numpy "
                          "array to reallocate the memory.")
-    if not arr.flags.writeable:
-        warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable "
-                      "tensors. This means writing to this tensor will result in undefined behavior. You may "
-                      "want to copy the array to protect its data or make it writable before converting it to "
-                      "a tensor. This type of warning will be suppressed for the rest of this program.",
-                      UserWarning, stacklevel=2)
     shape = tuple(arr.shape)
     strides = tuple(s // item for s in arr.strides)
     if arr.flags.c_contiguous:
@@ -240,7 +245,7 @@ def from_dlpack(obj) -> Tensor:
     """A tensor sharing memory with any object that exports DLPack (numpy, PyTorch, ...)."""
     if isinstance(obj, Tensor):
         return obj
-    return from_numpy(np.from_dlpack(obj))
+    return _wrap_numpy(np.from_dlpack(obj))
 
 
 # ---- constant fills --------------------------------------------------------------------------------------
@@ -328,7 +333,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if not all(math.isfinite(v) for v in (start, end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (step > 0 and end < start) or (step < 0 and end > start):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign"
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign"
                            + hint(f"arange({start}, {end}, {step}) is empty in that direction; flip the step "
                                   "sign or swap the bounds."))
     n = max(0, math.ceil((end - start) / step))

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
+from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import Node, attach
 from ..errors import hint
 from . import _dispatch as D
@@ -166,8 +167,6 @@ def _result_layout(view, advanced, idx_shape):
 
 
 class IndexBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         shape, key = self.ctx
         z = D.empty(shape, g._dtype, g._device)
@@ -258,8 +257,6 @@ def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
 class IndexPutBackward(Node):
     """x[key] = v on a tensor with history: the old values' gradient is g with the slice zeroed."""
 
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         key, value_shape = self.ctx
         nf = self.next_functions
@@ -291,6 +288,9 @@ def setitem(x: Tensor, key, value):
             value = tensor(value, dtype=x._dtype, device=x._device)
         else:
             value = D.empty((), x._dtype, x._device)._fill_number(value)
+    if x._requires_grad and x._grad_fn is None and is_grad_enabled():
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
+                           + hint("assign inside `with tcli.no_grad():`, or clone() the leaf first."))
     needs_grad = check_inplace(x, value)
     if not needs_grad:
         _index_put(x, key, value, accumulate=False)
@@ -322,8 +322,6 @@ def _check_range(index, size, dim):
 
 
 class GatherBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         (index,) = self.saved_tensors
         shape, dim = self.ctx
@@ -379,8 +377,6 @@ def _scatter(input, dim, index, src, accumulate, name):
 
 
 class ScatterBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         (index,) = self.saved_tensors
         nf = self.next_functions
@@ -391,8 +387,6 @@ class ScatterBackward0(Node):
 
 
 class ScatterAddBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         (index,) = self.saved_tensors
         nf = self.next_functions
@@ -427,8 +421,6 @@ def scatter_add(input, dim, index, src):
 
 
 class IndexSelectBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         (index,) = self.saved_tensors
         shape, d = self.ctx
@@ -471,8 +463,6 @@ def sub_detached(a, b):
 
 
 class TakeBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         (index,) = self.saved_tensors
         z = D.empty((numel_of(self.ctx),), g._dtype, g._device)
@@ -493,8 +483,6 @@ def take(input, index):
 
 
 class MaskedSelectBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         (mask,) = self.saved_tensors
         z = D.empty(self.ctx, g._dtype, g._device)
@@ -564,8 +552,6 @@ def one_hot(tensor, num_classes=-1):
 # ---- sort / topk / unique --------------------------------------------------------------------------------------------
 
 class SortBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         (indices,) = self.saved_tensors
         shape, d = self.ctx

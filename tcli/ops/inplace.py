@@ -50,8 +50,6 @@ def _stand_in(x: Tensor) -> Tensor:
 class CopySlices(Node):
     """base_new = base_old with a view's region replaced by new values (an in-place op on a view)."""
 
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         shape, strides, offset = self.ctx
         g_base = D.contiguous_copy(g)
@@ -63,8 +61,6 @@ class CopySlices(Node):
 
 class AsStridedBackward0(Node):
     """A view of a base whose history was rebased: the gradient lands in the view's region."""
-
-    __slots__ = ("ctx",)
 
     def backward(self, g):
         base_shape, shape, strides, offset = self.ctx

@@ -164,8 +164,6 @@ ger = outer
 
 
 class AddmmBackward0(Node):
-    __slots__ = ("ctx",)
-
     def backward(self, g):
         m1, m2 = self.saved_tensors
         beta, alpha = self.ctx

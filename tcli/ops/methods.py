@@ -41,10 +41,20 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **k
 # ---- reflected and in-place operators ---------------------------------------------------------------------
 
 def _reflected(fn):
+    """other <op> self for a non-commutative op (other is a number or an array-like)."""
     def op(self, other):
         if not is_number(other) and not isinstance(other, Tensor):
             return NotImplemented
         return fn(other, self)
+    return op
+
+
+def _commuted(fn):
+    """other <op> self for a commutative op: computed as self <op> other (the fast path's order)."""
+    def op(self, other):
+        if not is_number(other) and not isinstance(other, Tensor):
+            return NotImplemented
+        return fn(self, other)
     return op
 
 
@@ -197,9 +207,9 @@ METHODS = {
     "floor_divide_": _inplace(pointwise.floor_divide), "maximum_": _inplace(pointwise.maximum),
     "t_": None, "squeeze_": None, "unsqueeze_": None,
     # operators
-    "__add__": pointwise.add, "__radd__": _reflected(pointwise.add), "__iadd__": _inplace_binary("add", pointwise.add),
+    "__add__": pointwise.add, "__radd__": _commuted(pointwise.add), "__iadd__": _inplace_binary("add", pointwise.add),
     "__sub__": pointwise.sub, "__rsub__": _rsub, "__isub__": _inplace_binary("sub", pointwise.sub),
-    "__mul__": pointwise.mul, "__rmul__": _reflected(pointwise.mul), "__imul__": _inplace_binary("mul", pointwise.mul),
+    "__mul__": pointwise.mul, "__rmul__": _commuted(pointwise.mul), "__imul__": _inplace_binary("mul", pointwise.mul),
     "__truediv__": pointwise.div, "__rtruediv__": _reflected(pointwise.div), "__itruediv__": _inplace(pointwise.div),
     "__floordiv__": pointwise.floor_divide, "__rfloordiv__": _reflected(pointwise.floor_divide),
     "__ifloordiv__": _inplace(pointwise.floor_divide),

@@ -22,6 +22,9 @@ from . import _dispatch as D
 from ._util import broadcast_shapes
 
 bool_, int64, float32 = _dt.bool_, _dt.int64, _dt.float32
+
+# Tensor and its subclasses (nn.Parameter registers itself): the types the fast paths accept.
+TENSOR_TYPES = {Tensor}
 _NUMBER = (int, float, bool)
 
 
@@ -129,13 +132,7 @@ def _record(node, out, *inputs):
 
 # ---- Nodes ---------------------------------------------------------------------------------------------
 
-class _Saved(Node):
-    """A node whose ``ctx`` holds non-tensor data (scalars, dims) for its backward."""
-
-    __slots__ = ("ctx",)
-
-
-class AddBackward0(_Saved):
+class AddBackward0(Node):
     def backward(self, g):
         nf = self.next_functions
         if len(nf) == 1:
@@ -144,7 +141,7 @@ class AddBackward0(_Saved):
         return g, ((g if alpha == 1 else mul(g, alpha)) if nf[1][0] is not None else None)
 
 
-class SubBackward0(_Saved):
+class SubBackward0(Node):
     def backward(self, g):
         nf = self.next_functions
         if len(nf) == 1:
@@ -153,12 +150,12 @@ class SubBackward0(_Saved):
         return g, ((neg(g) if alpha == 1 else mul(g, -alpha)) if nf[1][0] is not None else None)
 
 
-class RsubBackward1(_Saved):
+class RsubBackward1(Node):
     def backward(self, g):
         return (neg(g) if self.ctx == 1 else mul(g, -self.ctx)),
 
 
-class MulBackward0(_Saved):
+class MulBackward0(Node):
     def backward(self, g):
         if self.ctx is not None:  # multiplied by a number
             return (mul(g, self.ctx),)
@@ -168,7 +165,7 @@ class MulBackward0(_Saved):
                 mul(g, a) if nf[1][0] is not None else None)
 
 
-class DivBackward0(_Saved):
+class DivBackward0(Node):
     def backward(self, g):
         if self.ctx is not None:
             return (div(g, self.ctx),)
@@ -179,7 +176,7 @@ class DivBackward0(_Saved):
         return ga, gb
 
 
-class PowBackward0(_Saved):
+class PowBackward0(Node):
     """pow(x, number)."""
 
     def backward(self, g):
@@ -207,7 +204,7 @@ class PowBackward1(Node):
         return gx, gy
 
 
-class PowBackward2(_Saved):
+class PowBackward2(Node):
     """pow(number, y)."""
 
     def backward(self, g):
@@ -218,7 +215,7 @@ class PowBackward2(_Saved):
         return (mul(mul(g, result), math.log(base)),)
 
 
-class RemainderBackward0(_Saved):
+class RemainderBackward0(Node):
     def backward(self, g):
         if self.ctx is not None:
             return (g,)
@@ -228,7 +225,7 @@ class RemainderBackward0(_Saved):
         return (g if nf[0][0] is not None else None), gb
 
 
-class NotImplemented_(_Saved):
+class NotImplemented_(Node):
     def backward(self, g):
         raise RuntimeError(f"the derivative for '{self.ctx}' is not implemented.")
 
@@ -268,8 +265,21 @@ class Atan2Backward0(Node):
 
 # ---- binary arithmetic ---------------------------------------------------------------------------------
 
+_ADD, _SUB, _MUL = D.DenseOp("add"), D.DenseOp("sub"), D.DenseOp("mul")
+_ADD_S, _SUB_S, _MUL_S = D.DenseOp("add_s", True), D.DenseOp("sub_s", True), D.DenseOp("mul_s", True)
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other."""
+    t = type(other)
+    if alpha == 1 and out is None and type(input) in TENSOR_TYPES:
+        result = D.fast_binary(_ADD, input, other) if t in TENSOR_TYPES else (
+            D.fast_scalar(_ADD_S, input, other) if (t is float or t is int) else None)
+        if result is not None:
+            if STATE.enabled and (input._requires_grad or (t in TENSOR_TYPES and other._requires_grad)):
+                n = AddBackward0()
+                n.ctx = 1
+                _record(n, result, input, other if t in TENSOR_TYPES else None)
+            return result
     if not isinstance(input, Tensor):
         input, other = other, input  # add is commutative: tcli.add(2, t)
     b = _as_tensor_operand(other, input)
@@ -279,7 +289,7 @@ def add(input, other, *, alpha=1, out=None):
         if _requires(input):
             n = AddBackward0()
             n.ctx = 1
-            _record(n, result, input)
+            _record(n, result, input, None)
         return _out(result, out)
     scaled = b if alpha == 1 else mul(b, alpha)
     result = _binary_forward("add", input, scaled.detach() if scaled is not b else b)
@@ -292,6 +302,16 @@ def add(input, other, *, alpha=1, out=None):
 
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
+    t = type(other)
+    if alpha == 1 and out is None and type(input) in TENSOR_TYPES:
+        result = D.fast_binary(_SUB, input, other) if t in TENSOR_TYPES else (
+            D.fast_scalar(_SUB_S, input, other) if (t is float or t is int) else None)
+        if result is not None:
+            if STATE.enabled and (input._requires_grad or (t in TENSOR_TYPES and other._requires_grad)):
+                n = SubBackward0()
+                n.ctx = 1
+                _record(n, result, input, other if t in TENSOR_TYPES else None)
+            return result
     if not isinstance(input, Tensor):
         return rsub(other, input, alpha=alpha)
     b = _as_tensor_operand(other, input)
@@ -301,7 +321,7 @@ def sub(input, other, *, alpha=1, out=None):
         if _requires(input):
             n = SubBackward0()
             n.ctx = 1
-            _record(n, result, input)
+            _record(n, result, input, None)
         return _out(result, out)
     _check_not_bool_sub(input._dtype, b)
     result = _binary_forward("sub", input, b if alpha == 1 else mul(b.detach(), alpha))
@@ -336,6 +356,25 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    t = type(other)
+    if out is None and type(input) in TENSOR_TYPES:
+        if t in TENSOR_TYPES:
+            result = D.fast_binary(_MUL, input, other)
+            if result is not None:
+                if STATE.enabled and (input._requires_grad or other._requires_grad):
+                    n = MulBackward0()
+                    n.ctx = None
+                    n.save(input if other._requires_grad else None, other if input._requires_grad else None)
+                    _record(n, result, input, other)
+                return result
+        elif t is float or t is int:
+            result = D.fast_scalar(_MUL_S, input, other)
+            if result is not None:
+                if STATE.enabled and input._requires_grad:
+                    n = MulBackward0()
+                    n.ctx = other
+                    _record(n, result, input, None)
+                return result
     if not isinstance(input, Tensor):
         input, other = other, input
     b = _as_tensor_operand(other, input)
@@ -344,7 +383,7 @@ def mul(input, other, *, out=None):
         if _requires(input):
             n = MulBackward0()
             n.ctx = _py(other)
-            _record(n, result, input)
+            _record(n, result, input, None)
         return _out(result, out)
     result = _binary_forward("mul", input, b)
     if _requires(input, b):
@@ -374,7 +413,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         if _requires(input):
             n = DivBackward0()
             n.ctx = _py(other)
-            _record(n, result, input)
+            _record(n, result, input, None)
         return _out(result, out)
     result = _binary_forward("div", input, b, floating=True)
     if _requires(input, b):
@@ -636,7 +675,7 @@ def signbit(input):
 # The formula gets (g, x, result) and returns the input gradient in tcli ops.
 
 class _Unary(Node):
-    __slots__ = ("grad_formula", "node_name")
+    grad_formula = node_name = None
 
     def backward(self, g):
         x, result = self.saved_tensors
@@ -646,7 +685,7 @@ class _Unary(Node):
         return self.node_name
 
 
-class _ZeroGrad(_Saved):
+class _ZeroGrad(Node):
     """Ops with zero gradient almost everywhere (floor, sign, ...)."""
 
     def backward(self, g):
@@ -753,7 +792,7 @@ _round0 = _unary_op("round", "RoundBackward0", False, None)
 
 # ---- clamp, where, masked_fill, lerp, addcmul ---------------------------------------------------------------
 
-class ClampBackward1(_Saved):
+class ClampBackward1(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         lo, hi = self.ctx
@@ -821,9 +860,8 @@ class WhereBackward0(Node):
         (cond,) = self.saved_tensors
         nf = self.next_functions
         zero = g.new_zeros(())
-        return (None,
-                where(cond, g, zero) if nf[1][0] is not None else None,
-                where(cond, zero, g) if nf[2][0] is not None else None)
+        return (where(cond, g, zero) if nf[0][0] is not None else None,
+                where(cond, zero, g) if nf[1][0] is not None else None)
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -850,7 +888,7 @@ def where(condition, input=None, other=None, *, out=None):
     if _requires(a, b):
         n = WhereBackward0()
         n.save(condition)
-        _record(n, result, None, a, b)
+        _record(n, result, a if isinstance(input, Tensor) else None, b if isinstance(other, Tensor) else None)
     return result
 
 
@@ -864,10 +902,10 @@ class MaskedFillBackward0(Node):
         (mask,) = self.saved_tensors
         nf = self.next_functions
         gx = where(mask, g.new_zeros(()), g) if nf[0][0] is not None else None
-        gv = None
-        if len(nf) > 2 and nf[2][0] is not None:
-            gv = where(mask, g, g.new_zeros(())).sum()
-        return (gx, None, gv) if len(nf) > 2 else (gx, None)
+        if len(nf) == 1:
+            return (gx,)
+        gv = where(mask, g, g.new_zeros(())).sum() if nf[1][0] is not None else None
+        return gx, gv
 
 
 def masked_fill(input, mask, value):
@@ -890,11 +928,11 @@ def masked_fill(input, mask, value):
     if _requires(input, value if isinstance(value, Tensor) else None):
         n = MaskedFillBackward0()
         n.save(mask)
-        _record(n, result, input, None, value if isinstance(value, Tensor) else None)
+        _record(n, result, input, *((value,) if isinstance(value, Tensor) else ()))
     return result
 
 
-class LerpBackward0(_Saved):
+class LerpBackward0(Node):
     def backward(self, g):
         nf = self.next_functions
         w = self.ctx
@@ -927,7 +965,7 @@ def lerp(input, end, weight):
     return result
 
 
-class AddcmulBackward0(_Saved):
+class AddcmulBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         v = self.ctx
@@ -952,7 +990,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return add(input, mul(div(tensor1, tensor2), value))
 
 
-class LeakyReluBackward0(_Saved):
+class LeakyReluBackward0(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         return (where(gt(x, 0), g, mul(g, self.ctx)),)
@@ -968,7 +1006,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return result
 
 
-class EluBackward0(_Saved):
+class EluBackward0(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         return (where(gt(x, 0), g, mul(mul(g, exp(x)), self.ctx)),)

@@ -107,12 +107,12 @@ def set_rng_state(new_state):
 
 # ---- filling tensors ----------------------------------------------------------------------------------------
 
-def _float_target(shape, dtype, device):
+def _float_target(shape, dtype, device, kernel):
     check_sizes_nonnegative(shape)
     dtype = _dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)
     if not dtype.is_floating_point:
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{_dt.legacy_type_name(dtype)[6:-6]}'"
-                           + hint("rand/randn make floating point tensors; use randint for integers."))
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dt.legacy_type_name(dtype)[6:-6]}'"
+                                  + hint("rand/randn make floating point tensors; use randint for integers."))
     return D.empty(shape, dtype, _device(device))
 
 
@@ -125,12 +125,18 @@ def _fill_via(out: Tensor, fill):
     return out
 
 
+_MANTISSA_BITS = {_dt.float64: 53, _dt.float32: 24, _dt.float16: 24}  # random bits PyTorch draws per value
+
+
 def uniform_(t: Tensor, a=0.0, b=1.0, *, generator=None):
     g = _gen(generator)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    bits53 = t._dtype is _dt.float64
-    _fill_via(t, lambda buf: D.K.uniform(buf, g._state, g._pos, float(a), float(b), bits53))
+    bits = _MANTISSA_BITS[t._dtype]
+    _fill_via(t, lambda buf: D.K.uniform(buf, g._state, g._pos, float(a), float(b), bits))
+    if t._dtype is _dt.float16:  # a float32 draw can round up to `b` in float16; PyTorch wraps it to `a`
+        from .pointwise import eq, masked_fill
+        D.map1_into("copy", t, masked_fill(t, eq(t, b), a))
     t._version.bump()
     return t
 
@@ -140,9 +146,9 @@ def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     n = t.numel()
-    bits53 = t._dtype is _dt.float64
     if n >= 16 and t._dense:
-        _fill_via(t, lambda buf: D.K.normal_fill(buf, g._state, g._pos, float(mean), float(std), bits53))
+        bits = _MANTISSA_BITS[t._dtype]
+        _fill_via(t, lambda buf: D.K.normal_fill(buf, g._state, g._pos, float(mean), float(std), bits))
     else:
         _fill_via(t, lambda buf: D.K.normal_scalar(buf, g._state, g._pos, g._normal_cache, float(mean), float(std)))
     t._version.bump()
@@ -150,12 +156,12 @@ def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    t = _float_target(normalize_shape(size), dtype, device)
+    t = _float_target(normalize_shape(size), dtype, device, "check_uniform_bounds")
     return _finish(uniform_(t, generator=generator), requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    t = _float_target(normalize_shape(size), dtype, device)
+    t = _float_target(normalize_shape(size), dtype, device, "normal_kernel_cpu")
     return _finish(normal_(t, generator=generator), requires_grad)
 
 
@@ -217,7 +223,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         return add(mul(noise, std), mean)
     if size is None:
         raise TypeError("normal() needs a size when mean and std are numbers")
-    t = _float_target(normalize_shape((size,)), dtype, device)
+    t = _float_target(normalize_shape((size,)), dtype, device, "normal_kernel_cpu")
     return _finish(normal_(t, mean, std, generator=generator), requires_grad)
 
 

@@ -16,10 +16,6 @@ from .pointwise import _requires
 bool_, int64 = _dt.bool_, _dt.int64
 
 
-class _ReductionNode(Node):
-    __slots__ = ("ctx",)
-
-
 def _prod(shape):
     return numel_of(shape)
 
@@ -110,7 +106,7 @@ def _expand_back(g, input_shape, dims, keepdim):
 
 # ---- sum / mean / prod -------------------------------------------------------------------------------------
 
-class SumBackward0(_ReductionNode):
+class SumBackward0(Node):
     def backward(self, g):
         shape, dims, keepdim = self.ctx
         return (_expand_back(g, shape, dims, keepdim),)
@@ -136,7 +132,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return sum(masked_fill(input, isnan(input), 0), dim, keepdim, dtype=dtype)
 
 
-class MeanBackward0(_ReductionNode):
+class MeanBackward0(Node):
     def backward(self, g):
         shape, dims, keepdim, count = self.ctx
         from .pointwise import div
@@ -170,7 +166,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return div(nansum(input, dim, keepdim, dtype=dtype), sum(valid, dim, keepdim))
 
 
-class ProdBackward0(_ReductionNode):
+class ProdBackward0(Node):
     def backward(self, g):
         x, = self.saved_tensors
         shape, dims, keepdim = self.ctx
@@ -252,7 +248,7 @@ class ReturnTypes:
         return made
 
 
-class MaxBackward1(_ReductionNode):
+class MaxBackward1(Node):
     """max()/min() of a whole tensor: the gradient is shared evenly by every element equal to the result."""
 
     def backward(self, g):
@@ -271,7 +267,7 @@ def _evenly(g, x, result):
     return mul(div(g, sum(mask)), mask)
 
 
-class MaxBackward0(_ReductionNode):
+class MaxBackward0(Node):
     """max(dim)/min(dim): the gradient flows to the index that was picked."""
 
     def backward(self, g):
@@ -361,7 +357,7 @@ def _argbest(input, dim, keepdim, which):
     return _arg(input.detach(), dim, keepdim, which)[1]
 
 
-class AmaxBackward0(_ReductionNode):
+class AmaxBackward0(Node):
     def backward(self, g):
         x, result = self.saved_tensors
         shape, dims, keepdim, name = self.ctx
@@ -423,7 +419,7 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-class VarBackward0(_ReductionNode):
+class VarBackward0(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         shape, dims, keepdim, correction, std_result = self.ctx
@@ -485,7 +481,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-class LinalgVectorNormBackward0(_ReductionNode):
+class LinalgVectorNormBackward0(Node):
     def backward(self, g):
         x, result = self.saved_tensors
         shape, dims, keepdim, p = self.ctx
@@ -559,7 +555,7 @@ def _no_grad():
 
 # ---- logsumexp / softmax -------------------------------------------------------------------------------------------
 
-class LogsumexpBackward0(_ReductionNode):
+class LogsumexpBackward0(Node):
     def backward(self, g):
         x, result = self.saved_tensors
         shape, dims, keepdim = self.ctx
@@ -590,7 +586,7 @@ def logsumexp(input, dim, keepdim=False):
     return result
 
 
-class SoftmaxBackward0(_ReductionNode):
+class SoftmaxBackward0(Node):
     def backward(self, g):
         (y,) = self.saved_tensors
         dim, kind = self.ctx
@@ -659,14 +655,14 @@ def _implicit_dim(input, dim, name):
 
 # ---- scans ----------------------------------------------------------------------------------------------------
 
-class CumsumBackward0(_ReductionNode):
+class CumsumBackward0(Node):
     def backward(self, g):
         from .shape import flip
         d = self.ctx
         return (flip(cumsum(flip(g, d), d), d),)
 
 
-class CumprodBackward0(_ReductionNode):
+class CumprodBackward0(Node):
     def backward(self, g):
         x, result = self.saved_tensors
         from .pointwise import div, mul

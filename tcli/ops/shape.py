@@ -17,12 +17,6 @@ from ._util import normalize_shape, wrap_dim, wrap_dims
 from .pointwise import _requires
 
 
-class _ViewNode(Node):
-    """A view's gradient: ``ctx`` holds what backward needs (input shape, dims, ...)."""
-
-    __slots__ = ("ctx",)
-
-
 def _view(x: Tensor, shape, strides, offset, node_cls=None, ctx=None):
     v = x._view_of(tuple(shape), tuple(strides), offset)
     if node_cls is not None and _requires(x):
@@ -88,7 +82,7 @@ def view_strides(old_shape, old_strides, new_shape):
     return tuple(new_strides)
 
 
-class ViewBackward0(_ViewNode):
+class ViewBackward0(Node):
     def backward(self, g):
         return (reshape(g, self.ctx),)
 
@@ -164,7 +158,7 @@ def unflatten(input, dim, sizes):
 
 # ---- squeeze / unsqueeze ----------------------------------------------------------------------------------
 
-class SqueezeBackward0(_ViewNode):
+class SqueezeBackward0(Node):
     def backward(self, g):
         return (reshape(g, self.ctx),)
 
@@ -189,7 +183,7 @@ def squeeze(input, dim=None):
                  node, input._shape)
 
 
-class UnsqueezeBackward0(_ViewNode):
+class UnsqueezeBackward0(Node):
     def backward(self, g):
         return (squeeze(g, self.ctx),)
 
@@ -206,17 +200,17 @@ def unsqueeze(input, dim):
 
 # ---- transpose / permute ------------------------------------------------------------------------------------
 
-class TransposeBackward0(_ViewNode):
+class TransposeBackward0(Node):
     def backward(self, g):
         return (transpose(g, *self.ctx),)
 
 
-class TBackward0(_ViewNode):
+class TBackward0(Node):
     def backward(self, g):
         return (t(g),)
 
 
-class PermuteBackward0(_ViewNode):
+class PermuteBackward0(Node):
     def backward(self, g):
         inverse = [0] * len(self.ctx)
         for i, d in enumerate(self.ctx):
@@ -294,7 +288,7 @@ moveaxis = movedim
 
 # ---- expand ---------------------------------------------------------------------------------------------------
 
-class ExpandBackward0(_ViewNode):
+class ExpandBackward0(Node):
     def backward(self, g):
         from .reduction import sum_to
         return (sum_to(g, self.ctx),)
@@ -355,13 +349,13 @@ def broadcast_tensors(*tensors):
 
 # ---- slicing ---------------------------------------------------------------------------------------------------
 
-class SelectBackward0(_ViewNode):
+class SelectBackward0(Node):
     def backward(self, g):
         shape, dim, index = self.ctx
         return (_embed(g, shape, lambda z: select(z, dim, index)),)
 
 
-class SliceBackward0(_ViewNode):
+class SliceBackward0(Node):
     def backward(self, g):
         shape, dim, start, stop, step = self.ctx
         return (_embed(g, shape, lambda z: slice_dim(z, dim, start, stop, step)),)
@@ -421,7 +415,7 @@ def narrow(input, dim, start, length):
     return slice_dim(input, d, start, start + length, 1)
 
 
-class UnbindBackward0(_ViewNode):
+class UnbindBackward0(Node):
     def backward(self, *grads):
         shape, dim = self.ctx
         parts = [g if g is not None else _zeros_of(shape[:dim] + shape[dim + 1:], self._out_dtype[0])
@@ -449,7 +443,7 @@ def unbind(input, dim=0):
     return tuple(outs)
 
 
-class SplitBackward0(_ViewNode):
+class SplitBackward0(Node):
     def backward(self, *grads):
         shape, dim, sizes = self.ctx
         parts = []
@@ -518,7 +512,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     return _split_views(input, d, sizes, SplitWithSizesBackward0)
 
 
-class DiagonalBackward0(_ViewNode):
+class DiagonalBackward0(Node):
     def backward(self, g):
         shape, offset, d1, d2 = self.ctx
         return (_embed(g, shape, lambda z: diagonal(z, offset, d1, d2)),)
@@ -570,7 +564,7 @@ def contiguous(input, memory_format=None):
     return input if input.is_contiguous() else clone(input)
 
 
-class FlipBackward0(_ViewNode):
+class FlipBackward0(Node):
     def backward(self, g):
         return (flip(g, self.ctx),)
 
@@ -622,7 +616,7 @@ def roll(input, shifts, dims=None):
     return out if out is not input else clone(input)
 
 
-class RepeatBackward0(_ViewNode):
+class RepeatBackward0(Node):
     def backward(self, g):
         from .reduction import sum as sum_
         shape, reps = self.ctx
@@ -683,12 +677,12 @@ def repeat_interleave(input, repeats, dim=None):
     return index_select(input, d, tensor(idx, dtype=_dt.int64, device=input._device))
 
 
-class TrilBackward0(_ViewNode):
+class TrilBackward0(Node):
     def backward(self, g):
         return (tril(g, self.ctx),)
 
 
-class TriuBackward0(_ViewNode):
+class TriuBackward0(Node):
     def backward(self, g):
         return (triu(g, self.ctx),)
 
@@ -728,7 +722,7 @@ def _triangle(input, diagonal, lower, node_cls):
 
 # ---- cat / stack -------------------------------------------------------------------------------------------
 
-class CatBackward0(_ViewNode):
+class CatBackward0(Node):
     def backward(self, g):
         dim, sizes = self.ctx
         outs, start = [], 0
@@ -795,7 +789,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
-class StackBackward0(_ViewNode):
+class StackBackward0(Node):
     def backward(self, g):
         return unbind(g, self.ctx)
 

@@ -138,6 +138,8 @@ class Tensor:
         """A numpy view of this tensor's elements (shares memory)."""
         if self._dense:
             return self._buf.reshape(self._shape)
+        if 0 in self._shape:  # an empty view may sit past the end of its buffer
+            return np.empty(self._shape, self._buf.dtype)
         item = self._buf.itemsize
         return np.ndarray(self._shape, self._buf.dtype, self._buf, self._offset * item,
                           tuple(s * item for s in self._strides))
@@ -219,7 +221,7 @@ class Tensor:
         return self._dtype.is_signed
 
     def is_contiguous(self, memory_format=None) -> bool:
-        if self._dense:
+        if self._dense or 0 in self._shape:
             return True
         expected = 1
         for size, stride in zip(reversed(self._shape), reversed(self._strides)):

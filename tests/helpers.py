@@ -58,6 +58,7 @@ _FLOAT_DOMAINS = {
     "real": (-3.0, 3.0),
     "small": (-2.0, 2.0),
     "pos": (0.25, 4.0),
+    "powbase": (0.25, 4.0),
     "unit": (-0.9, 0.9),
     "log1p": (-0.75, 3.0),
     "tan": (-1.4, 1.4),
@@ -69,6 +70,7 @@ _INT_DOMAINS = {
     "real": ((-6, 6), (0, 12)),
     "small": ((-3, 3), (0, 3)),
     "pos": ((1, 9), (1, 9)),
+    "powbase": ((-3, 3), (0, 3)),
     "unit": ((-1, 1), (0, 1)),
     "log1p": ((0, 6), (0, 6)),
     "tan": ((-1, 1), (0, 1)),
@@ -87,7 +89,8 @@ def sample(domain: str, dt, shape, rng: np.random.Generator) -> np.ndarray:
     """Values of tcli dtype ``dt`` from ``domain`` as a numpy array of that dtype.
 
     ``nonzero``: the ``real`` domain pushed away from 0 (|x| >= 0.25 for floats, >= 1 for integers).
-    ``exp``: small non-negative exponents (floats draw from [-2, 2]).
+    ``exp``: small non-negative exponents (floats draw from [-2, 2]); ``powbase``: bases for them (positive
+    floats, small integers of either sign).
     """
     npdt = NP_OF[dt]
     shape = tuple(shape)

@@ -111,9 +111,11 @@ def test_advanced_getitem_on_non_contiguous_input(name):
     check(x[as_t(t_key)], a[np_key])
 
 
-def test_index_with_python_list_of_lists_and_int32_and_uint8():
+def test_index_with_int32_and_uint8_tensors():
+    # (x[[[0, 1], [2, 0]]] is left out: PyTorch 2.13 still reads a list of lists as a tuple, with a deprecation
+    # warning that announces numpy's meaning.)
     x, a = base()
-    check(x[[[0, 1], [2, 0]]], a[np.array([[0, 1], [2, 0]])])
+    check(x[torch.tensor([[0, 1], [2, 0]])], a[np.array([[0, 1], [2, 0]])])
     check(x[torch.tensor([2, 0], dtype=torch.int32)], a[[2, 0]])
     check(x[torch.tensor([1, 0, 1], dtype=torch.uint8)], a[M3])
 
@@ -334,7 +336,7 @@ def test_gradcheck_setitem():
 
 GETITEM_GRADS = {
     "list": lambda x: x[[0, 2]],
-    "repeated": lambda x: x[[0, 0, 2, 0]],
+    "repeated": lambda x: x[[0, 0, 2]],
     "separated_repeated": lambda x: x[[1, 1], :, [1, 1]],
     "broadcast": lambda x: x[torch.tensor([[0], [1]]), torch.tensor([1, 1, 0])],
     "mask": lambda x: x[x.detach() > 0],
@@ -853,7 +855,9 @@ def test_against_torch_sort_topk_unique():
     T = pytest.importorskip("torch")
     a = np.random.default_rng(1).integers(0, 5, (4, 7))
     for fn in (lambda m, x: x.sort(dim=1, descending=True, stable=True), lambda m, x: x.sort(dim=0, stable=True),
-               lambda m, x: x.float().topk(3, 1), lambda m, x: x.float().topk(2, 0, largest=False),
+               lambda m, x: x.float().topk(3, 1)[:1], lambda m, x: x.float().topk(2, 0, largest=False)[:1],
+               lambda m, x: (x.float() + m.arange(7) * 0.01).topk(3, 1),
                lambda m, x: x.unique(return_inverse=True, return_counts=True)):
+        # topk's order among ties is unspecified in PyTorch: compare its indices only without ties
         for o, t in zip(fn(torch, torch.tensor(a)), fn(T, T.tensor(a))):
             np.testing.assert_array_equal(npy(o), t.numpy())

@@ -52,7 +52,9 @@ def _erf(x):
 
 
 def _sign(x):
-    return x if x.dtype == np.bool_ else np.sign(x)
+    if x.dtype == np.bool_:
+        return x
+    return np.where(np.isnan(x), 0, np.sign(x)) if x.dtype.kind == "f" else np.sign(x)  # PyTorch: sign(nan) = 0
 
 
 def _trunc_div(a, b):
@@ -170,7 +172,7 @@ BINARY = [
            (-2.0, -2), operator.floordiv, (7.5, 7)),
     Binary("remainder", tcli.remainder, np.remainder, "real", "nonzero", NO_BOOL, "same", "arith", (1.5, -4),
            operator.mod, (7.5, 7), True),
-    Binary("pow", tcli.pow, np.power, "pos", "small", NO_BOOL, "same", "transc", (2.5, 3), operator.pow, (2, 2),
+    Binary("pow", tcli.pow, np.power, "powbase", "exp", NO_BOOL, "same", "transc", (2.5, 3), operator.pow, (2, 2),
            True),
     Binary("maximum", tcli.maximum, np.maximum, "halves", "halves", ALL, "same", "exact", grad=True),
     Binary("minimum", tcli.minimum, np.minimum, "halves", "halves", ALL, "same", "exact", grad=True),
@@ -237,10 +239,19 @@ def make_unary_input(layout, dt, domain, rng):
     return builder(x), x
 
 
+def unary_layouts_for(row, dt):
+    """Every layout in the primary dtypes. float16 also runs on a broadcast (expanded) view: it computes in
+    float32, so that costs no new kernel. Integers and bool run contiguous and 0-d (the dense kernel): a strided
+    kernel per (op, integer dtype) would double the cold-cache time for a template already covered above."""
+    if dt in primary_dtypes(row.dtypes):
+        return UNARY_LAYOUTS
+    return ("contiguous", "expanded") if dt is f16 else ("contiguous", "0d")
+
+
 def unary_cases():
     for row in UNARY:
         for dt in row.dtypes:
-            layouts = UNARY_LAYOUTS if dt in primary_dtypes(row.dtypes) else ("contiguous", "expanded")
+            layouts = unary_layouts_for(row, dt)
             for layout in layouts:
                 yield pytest.param(row, dt, layout, id=f"{row.name}-{dt.name}-{layout}")
 
@@ -263,17 +274,29 @@ def test_unary_table_covers_the_brief():
                         "isfinite logical_not bitwise_not".split())
 
 
+SPECIAL = [-0.0, 0.0, -1.0, 0.5, -2.5, math.inf, -math.inf, math.nan, 1e30, -1e30]
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=lambda d: d.name)
+@pytest.mark.parametrize("row", [r for r in UNARY if f32 in r.dtypes], ids=str)
+def test_unary_special_values_table(row, dt):
+    """Signed zeros, infinities, NaN and huge values through every float op, against the same numpy reference."""
+    x = np.array(SPECIAL, NP_OF[dt])
+    res = result_dtype(row.result, dt)
+    expected = _reference(row.ref, res, _compute_input(x, dt, res))
+    assert_matches(getattr(tcli, row.name)(tcli.tensor(x)), expected, res, row.tol)
+
+
 def test_unary_special_values():
     x = tcli.tensor([-0.0, 0.0, -1.0, math.inf, -math.inf, math.nan])
     np.testing.assert_array_equal(to_numpy(tcli.log(x)), [-math.inf, -math.inf, math.nan, math.inf, math.nan,
                                                           math.nan])
     np.testing.assert_array_equal(to_numpy(tcli.sqrt(x)), [-0.0, 0.0, math.nan, math.inf, math.nan, math.nan])
     np.testing.assert_array_equal(to_numpy(tcli.reciprocal(x)), [-math.inf, math.inf, -1.0, 0.0, -0.0, math.nan])
-    np.testing.assert_array_equal(to_numpy(tcli.exp(x)), np.exp(np.array([-0.0, 0.0, -1.0, math.inf, -math.inf,
-                                                                           math.nan], np.float32)))
+    np.testing.assert_allclose(to_numpy(tcli.exp(x)), [1.0, 1.0, math.exp(-1.0), math.inf, 0.0, math.nan], rtol=1e-6)
     np.testing.assert_array_equal(to_numpy(tcli.sigmoid(tcli.tensor([-1000.0, 1000.0]))), [0.0, 1.0])
-    np.testing.assert_array_equal(to_numpy(tcli.relu(x)), [0.0, 0.0, 0.0, math.inf, 0.0, math.nan])
-    np.testing.assert_array_equal(to_numpy(tcli.sign(x)), [0.0, 0.0, -1.0, 1.0, -1.0, math.nan])
+    np.testing.assert_array_equal(to_numpy(tcli.relu(x)), [-0.0, 0.0, 0.0, math.inf, 0.0, math.nan])
+    np.testing.assert_array_equal(to_numpy(tcli.sign(x)), [0.0, 0.0, -1.0, 1.0, -1.0, 0.0])  # sign(nan) is 0
     np.testing.assert_array_equal(to_numpy(tcli.log1p(tcli.tensor([-1.0, -2.0]))), [-math.inf, math.nan])
     # round is half to even, as PyTorch rounds
     np.testing.assert_array_equal(to_numpy(tcli.round(tcli.tensor([0.5, 1.5, 2.5, -0.5, -2.5]))),
@@ -317,9 +340,16 @@ def _number_for(values, dt):
     return values[0] if is_float(dt) or values[1] is None else values[1]
 
 
+# The ops whose broadcast (strided) kernels every dtype runs, here and in the property tests, which compile them
+# anyway; the other ops run integer and bool operands contiguous and 0-d only, to keep the cold-cache run short.
+BROADCAST_EVERY_DTYPE = ("add", "mul", "maximum", "eq", "lt", "ge")
+
+
 def binary_layouts_for(row, dt):
     if dt not in primary_dtypes(row.dtypes):
-        return ("contiguous", "bias")
+        if dt is f16 or row.name in BROADCAST_EVERY_DTYPE:
+            return ("contiguous", "bias")
+        return ("contiguous", "0d")
     layouts = [lay for lay in BINARY_LAYOUTS if lay not in ("scalar", "rscalar")]
     if row.scalar is not None:
         layouts.append("scalar")
@@ -549,9 +579,12 @@ def _x_for(layout, dt, rng, domain="real"):
     return (transposed(x) if layout == "transposed" else contiguous(x)), x
 
 
-def _ternary_cases(dtypes, primary=FLOATS, layouts=TERNARY_LAYOUTS):
+def _ternary_cases(dtypes, broadcast=ALL):
+    """Every layout for float32 and float64; the other dtypes contiguous plus broadcast (those in ``broadcast``)
+    or 0-d (the others)."""
     for dt in dtypes:
-        for layout in layouts if dt in primary else ("contiguous", "broadcast"):
+        others = ("contiguous", "broadcast" if dt in broadcast else "0d")
+        for layout in TERNARY_LAYOUTS if dt in FLOATS else others:
             yield pytest.param(dt, layout, id=f"{dt.name}-{layout}")
 
 
@@ -559,7 +592,7 @@ CLAMP_BOUNDS = {"min": (-0.5, None), "max": (None, 0.5), "both": (-0.5, 0.5)}
 
 
 @pytest.mark.parametrize("bounds", list(CLAMP_BOUNDS))
-@pytest.mark.parametrize("dt,layout", list(_ternary_cases(NO_BOOL)))
+@pytest.mark.parametrize("dt,layout", list(_ternary_cases(NO_BOOL, broadcast=(f16, i64))))
 def test_clamp(bounds, dt, layout):
     lo, hi = CLAMP_BOUNDS[bounds]
     if not is_float(dt):
@@ -1032,14 +1065,7 @@ def test_inplace_version_counts_each_op():
 # ---- property tests ----------------------------------------------------------------------------------------------
 
 PROPERTY_DTYPES = (f32, f64, i64, i32, u8, b1)
-PROPERTY_OPS = {
-    "add": (tcli.add, np.add),
-    "mul": (tcli.mul, np.multiply),
-    "maximum": (tcli.maximum, np.maximum),
-    "eq": (tcli.eq, np.equal),
-    "lt": (tcli.lt, np.less),
-    "ge": (tcli.ge, np.greater_equal),
-}
+PROPERTY_OPS = {name: (BINARY_BY_NAME[name].fn, BINARY_BY_NAME[name].ref) for name in BROADCAST_EVERY_DTYPE}
 
 
 @settings(max_examples=50, deadline=None)
@@ -1100,74 +1126,74 @@ def test_property_incompatible_shapes_raise(shapes, op):
 
 
 # ---- errors ---------------------------------------------------------------------------------------------------------
-# (expression, exception type, PyTorch 2.13's first line, whether tcli must add a hint: line)
+# (label, expression, exception type, PyTorch 2.13's first line, whether tcli must add a hint: line)
 
 _f = "tcli.tensor([1.0, 2.0, 3.0])"
 _i = "tcli.tensor([1, 2, 3])"
 _b = "tcli.tensor([True, False, True])"
 
+_BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
+             "operator instead.")
+_MISMATCH = "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension {}"
+_CAST = "result type {} can't be cast to the desired output type {}"
+
 ERRORS = [
-    ("tcli.ones(2, 3) + tcli.ones(4)", RuntimeError,
-     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1", True),
-    ("tcli.ones(3, 1, 5) * tcli.ones(4, 6)", RuntimeError,
-     "The size of tensor a (5) must match the size of tensor b (6) at non-singleton dimension 2", True),
-    ("tcli.ones(2, 3) - tcli.ones(4, 5)", RuntimeError,
-     "The size of tensor a (3) must match the size of tensor b (5) at non-singleton dimension 1", True),
-    ("tcli.ones(2, 3) < tcli.ones(2)", RuntimeError,
-     "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1", True),
-    ("tcli.where(tcli.ones(2, 3) > 0, tcli.ones(2, 3), tcli.ones(4))", RuntimeError,
-     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1", True),
-    (f"{_b} - {_b}", RuntimeError,
-     "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
-     "operator instead.", True),
-    (f"{_b} - True", RuntimeError,
-     "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
-     "operator instead.", True),
-    (f"True - {_b}", RuntimeError,
-     "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
-     "operator instead.", True),
-    (f"{_b} - 1", RuntimeError,
+    ("broadcast (2,3)+(4,)", "tcli.ones(2, 3) + tcli.ones(4)", RuntimeError, _MISMATCH.format(3, 4, 1), True),
+    ("broadcast (3,1,5)*(4,6)", "tcli.ones(3, 1, 5) * tcli.ones(4, 6)", RuntimeError, _MISMATCH.format(5, 6, 2),
+     True),
+    ("broadcast two mismatches", "tcli.ones(2, 3) - tcli.ones(4, 5)", RuntimeError, _MISMATCH.format(3, 5, 1), True),
+    ("broadcast comparison", "tcli.ones(2, 3) < tcli.ones(2)", RuntimeError, _MISMATCH.format(3, 2, 1), True),
+    ("broadcast where", "tcli.where(tcli.ones(2, 3) > 0, tcli.ones(2, 3), tcli.ones(4))", RuntimeError,
+     _MISMATCH.format(3, 4, 1), True),
+    ("bool - bool", f"{_b} - {_b}", RuntimeError, _BOOL_SUB, True),
+    ("bool - True", f"{_b} - True", RuntimeError, _BOOL_SUB, True),
+    ("True - bool", f"True - {_b}", RuntimeError, _BOOL_SUB, True),
+    ("bool - 1", f"{_b} - 1", RuntimeError,
      "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use "
      "the `~` or `logical_not()` operator instead.", True),
-    (f"-{_b}", RuntimeError,
+    ("-bool", f"-{_b}", RuntimeError,
      "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the "
      "`~` or `logical_not()` operator instead.", True),
-    (f"{_i}.__iadd__(1.5)", RuntimeError, "result type Float can't be cast to the desired output type Long", True),
-    (f"{_i} // 0", RuntimeError, "ZeroDivisionError", False),
-    (f"{_i} ** -1", RuntimeError, "Integers to negative integer powers are not allowed.", False),
-    (f"{_f}.clamp()", RuntimeError, "torch.clamp: At least one of 'min' or 'max' must not be None", False),
-    (f"tcli.where({_f}, {_f}, {_f})", RuntimeError,
+    ("int += 1.5", f"{_i}.__iadd__(1.5)", RuntimeError, _CAST.format("Float", "Long"), True),
+    ("bool add_ 1", f"{_b}.add_(1)", RuntimeError, _CAST.format("Long", "Bool"), True),
+    ("int // 0", f"{_i} // 0", RuntimeError, "ZeroDivisionError", False),
+    ("int ** -1", f"{_i} ** -1", RuntimeError, "Integers to negative integer powers are not allowed.", False),
+    ("clamp()", f"{_f}.clamp()", RuntimeError, "torch.clamp: At least one of 'min' or 'max' must not be None", False),
+    ("where float condition", f"tcli.where({_f}, {_f}, {_f})", RuntimeError,
      "where expected condition to be a boolean tensor, but got a tensor with dtype Float", False),
-    (f"tcli.where({_i}, {_f}, {_f})", RuntimeError,
+    ("where int condition", f"tcli.where({_i}, {_f}, {_f})", RuntimeError,
      "where expected condition to be a boolean tensor, but got a tensor with dtype Long", False),
-    (f"{_f}.masked_fill({_f} > 1, {_f})", RuntimeError,
+    ("masked_fill 1-d value", f"{_f}.masked_fill({_f} > 1, {_f})", RuntimeError,
      "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with 1 dimension(s).", False),
-    (f"{_f}.masked_fill({_f}, 0.0)", RuntimeError,
+    ("masked_fill float mask", f"{_f}.masked_fill({_f}, 0.0)", RuntimeError,
      "masked_fill_ only supports boolean masks, but got mask with dtype float", False),
-    (f"{_f}.masked_fill({_i}, 0.0)", RuntimeError,
+    ("masked_fill int mask", f"{_f}.masked_fill({_i}, 0.0)", RuntimeError,
      "masked_fill_ only supports boolean masks, but got mask with dtype long int", False),
-    (f"{_f} & {_f}", NotImplementedError, "\"bitwise_and_cpu\" not implemented for 'Float'", False),
-    (f"{_f}.double() | {_f}.double()", NotImplementedError, "\"bitwise_or_cpu\" not implemented for 'Double'",
+    ("float & float", f"{_f} & {_f}", NotImplementedError, "\"bitwise_and_cpu\" not implemented for 'Float'", False),
+    ("double | double", f"{_f}.double() | {_f}.double()", NotImplementedError,
+     "\"bitwise_or_cpu\" not implemented for 'Double'", False),
+    ("bitwise_xor float number", f"tcli.bitwise_xor({_f}, 1)", NotImplementedError,
+     "\"bitwise_xor_cpu\" not implemented for 'Float'", False),
+    ("~float", f"~{_f}", TypeError, "~ (operator.invert) is only implemented on integer and Boolean-type tensors",
      False),
-    (f"tcli.bitwise_xor({_f}, 1)", NotImplementedError, "\"bitwise_xor_cpu\" not implemented for 'Float'", False),
-    (f"~{_f}", TypeError, "~ (operator.invert) is only implemented on integer and Boolean-type tensors", False),
-    (f"tcli.maximum({_f}, 2)", TypeError, "maximum(): argument 'other' (position 2) must be Tensor, not int", False),
-    (f"tcli.div({_f}, {_f}, rounding_mode='round')", RuntimeError,
+    ("maximum number", f"tcli.maximum({_f}, 2)", TypeError,
+     "maximum(): argument 'other' (position 2) must be Tensor, not int", False),
+    ("div rounding_mode", f"tcli.div({_f}, {_f}, rounding_mode='round')", RuntimeError,
      "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'", False),
-    (f"{_b}.abs()", NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'", False),
-    (f"{_b}.relu()", RuntimeError, "Boolean inputs not supported for relu", False),
-    (f"{_i}.frac()", NotImplementedError, "\"frac_cpu\" not implemented for 'Long'", False),
-    (f"{_b}.floor()", NotImplementedError, "\"floor_vml_cpu\" not implemented for 'Bool'", False),
-    (f"{_b} ** {_b}", NotImplementedError, "\"pow\" not implemented for 'Bool'", False),
-    (f"{_b} // {_b}", NotImplementedError, "\"div_floor_cpu\" not implemented for 'Bool'", False),
-    (f"{_b} % {_b}", NotImplementedError, "\"remainder_cpu\" not implemented for 'Bool'", False),
-    ("tcli.ones(2, requires_grad=True).add_(1)", RuntimeError,
+    ("abs bool", f"{_b}.abs()", NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'", False),
+    ("relu bool", f"{_b}.relu()", RuntimeError, "Boolean inputs not supported for relu", False),
+    ("frac int", f"{_i}.frac()", NotImplementedError, "\"frac_cpu\" not implemented for 'Long'", False),
+    ("floor bool", f"{_b}.floor()", NotImplementedError, "\"floor_vml_cpu\" not implemented for 'Bool'", False),
+    ("bool ** bool", f"{_b} ** {_b}", NotImplementedError, "\"pow\" not implemented for 'Bool'", False),
+    ("bool // bool", f"{_b} // {_b}", NotImplementedError, "\"div_floor_cpu\" not implemented for 'Bool'", False),
+    ("bool % bool", f"{_b} % {_b}", NotImplementedError, "\"remainder_cpu\" not implemented for 'Bool'", False),
+    ("leaf in-place", "tcli.ones(2, requires_grad=True).add_(1)", RuntimeError,
      "a leaf Variable that requires grad is being used in an in-place operation.", True),
 ]
 
 
-@pytest.mark.parametrize("expr,exc,message,hint", ERRORS, ids=[e[0] for e in ERRORS])
-def test_errors(expr, exc, message, hint):
+@pytest.mark.parametrize("label,expr,exc,message,hint", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors(label, expr, exc, message, hint):
     with pytest.raises(exc) as excinfo:
         eval(expr)
     assert type(excinfo.value) is exc
@@ -1208,12 +1234,23 @@ def test_unary_vs_torch(row):
         _compare_with_torch(torch, got, want, result_dtype(row.result, dt), row.tol)
 
 
+@pytest.mark.parametrize("row", [r for r in UNARY if f32 in r.dtypes], ids=str)
+def test_unary_special_values_vs_torch(row):
+    torch = pytest.importorskip("torch")
+    for dt in (f32, f64):
+        x = np.array(SPECIAL, NP_OF[dt])
+        got = getattr(tcli, row.name)(tcli.tensor(x))
+        want = getattr(torch, row.name)(torch.from_numpy(x.copy()))
+        _compare_with_torch(torch, got, want, result_dtype(row.result, dt), row.tol)
+
+
 @pytest.mark.parametrize("row", BINARY, ids=str)
 def test_binary_vs_torch(row):
     torch = pytest.importorskip("torch")
     for dt in row.dtypes:
         rng = rng_for("torch", row.name, dt.name)
-        a, b = sample(row.dom_a, dt, (3, 4), rng), sample(row.dom_b, dt, (4,), rng)
+        b_shape = (4,) if dt in primary_dtypes(row.dtypes) else (3, 4)  # only compiled broadcast kernels
+        a, b = sample(row.dom_a, dt, (3, 4), rng), sample(row.dom_b, dt, b_shape, rng)
         got = row.fn(tcli.tensor(a), tcli.tensor(b))
         want = _torch_binary(torch, row, torch.from_numpy(a.copy()), torch.from_numpy(b.copy()))
         _compare_with_torch(torch, got, want, result_dtype(row.result, dt), row.tol)
@@ -1229,8 +1266,8 @@ def test_binary_vs_torch(row):
                                 row.tol)
 
 
-@pytest.mark.parametrize("expr,exc,message,hint", ERRORS, ids=[e[0] for e in ERRORS])
-def test_error_table_matches_torch(expr, exc, message, hint):
+@pytest.mark.parametrize("label,expr,exc,message,hint", ERRORS, ids=[e[0] for e in ERRORS])
+def test_error_table_matches_torch(label, expr, exc, message, hint):
     torch = pytest.importorskip("torch")
     with pytest.raises(exc) as excinfo:
         eval(expr.replace("tcli.", "torch."), {"torch": torch})

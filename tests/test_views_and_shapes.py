@@ -800,7 +800,7 @@ COPY_GRADS = {
     "cat_last": lambda x, y: torch.cat([x.transpose(0, 1), y.transpose(0, 1)], -1),
     "stack1": lambda x, y: torch.stack([x, y], 1),
     "stack_last": lambda x, y: torch.stack([x, y * 2], -1),
-    "flip": lambda x, y: x.flip(0) * y.flip((1, 2)),
+    "flip": lambda x, y: x.flip(0) + y.flip((1, 2)),
     "roll": lambda x, y: x.roll(1, 2) + y.roll((1, -1), (0, 1)),
     "roll_flat": lambda x, y: x.roll(5) - y,
     "repeat": lambda x, y: x.repeat(2, 1, 3) + y.repeat(2, 1, 3),
@@ -809,14 +809,14 @@ COPY_GRADS = {
     "tril": lambda x, y: x.tril(1) + y.tril(-1),
     "triu": lambda x, y: x.triu() - y.triu(2),
     "repeat_interleave": lambda x, y: x.repeat_interleave(2, dim=1),
-    "repeat_interleave_t": lambda x, y: y.repeat_interleave(torch.tensor([2, 0, 1]), dim=1),
+    "repeat_interleave_t": lambda x, y: y.repeat_interleave(torch.tensor([2, 0]), dim=1),
     "contiguous": lambda x, y: x.transpose(0, 2).contiguous() * 2,
 }
 
 
 @pytest.mark.parametrize("name", list(COPY_GRADS))
 def test_gradcheck_copying_ops(name):
-    x, y = f64((2, 3, 2), seed=3), f64((2, 3, 2), seed=4)
+    x, y = f64((2, 2, 2), seed=3), f64((2, 2, 2), seed=4)
     assert gradcheck(COPY_GRADS[name], (x, y))
 
 

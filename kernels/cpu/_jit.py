@@ -39,6 +39,14 @@ def specialise(template, name, **bindings):
     return fn
 
 
+def serial_and_parallel(fn):
+    """Two cached builds of one prange kernel: (serial, parallel), under distinct names so their disk
+    cache entries do not collide (numba keys the cache by function name and signature only)."""
+    name = fn.__name__
+    return (jit(specialise(fn, f"{name}_serial")),
+            jit(specialise(fn, f"{name}_par"), parallel=True))
+
+
 class KernelTable(dict):
     """op name -> compiled kernel, specialised from the template on first lookup.
 
@@ -61,7 +69,7 @@ class KernelTable(dict):
         name = f"{self.family}_{op}{'_par' if self.parallel else ''}_{source_tag()}"
         entry = self.ops[op]
         bindings = entry if isinstance(entry, dict) else {"OP": entry}
-        fn = specialise(self.template, name, **{k: _jitted(v) for k, v in bindings.items()})
+        fn = specialise(self.template, name, **{k: _jitted(v, self.fastmath) for k, v in bindings.items()})
         kernel = self[op] = jit(fn, parallel=self.parallel, fastmath=self.fastmath)
         return kernel
 
@@ -89,13 +97,18 @@ def source_tag() -> str:
 _scalar_functions: dict = {}
 
 
-def _jitted(fn):
-    """The njit version of a scalar op (made once; plain values pass through)."""
+def _jitted(fn, fastmath):
+    """The njit version of a scalar op (made once per fastmath setting; plain values pass through).
+
+    Fast-math flags live on each instruction, so the op must be compiled with the kernel's flags:
+    a reduction only vectorises if the additions inlined from its op may be reassociated.
+    """
     if not callable(fn) or hasattr(fn, "py_func"):
         return fn
-    jitted = _scalar_functions.get(fn)
+    key = (fn, str(fastmath))
+    jitted = _scalar_functions.get(key)
     if jitted is None:
-        jitted = _scalar_functions[fn] = njit(fn)
+        jitted = _scalar_functions[key] = njit(fastmath=fastmath)(fn)
     return jitted
 
 

@@ -62,7 +62,7 @@ def _floor_div_float_impl(x, y):
     def impl(x, y):
         if y == 0:
             return x / y
-        m = math.fmod(x, y)
+        m = np.fmod(x, y)
         d = (x - m) / y
         if m != 0 and (y < 0) != (m < 0):
             d -= 1
@@ -97,7 +97,7 @@ def _tdiv_impl(x, y):
 def _mod_impl(x, y):
     if isinstance(x, types.Float):
         def impl(x, y):
-            m = math.fmod(x, y)
+            m = np.fmod(x, y)
             if m != 0 and (y < 0) != (m < 0):
                 m += y
             return m
@@ -117,11 +117,7 @@ def _min(x, y):
 
 @njit(inline="always")
 def _sgn(x):
-    if x > 0:
-        return 1
-    if x < 0:
-        return -1
-    return x * 0  # 0 stays 0 and NaN stays NaN
+    return (x > 0) - (x < 0)  # PyTorch: sign(NaN) and sign(-0.) are 0
 
 
 # unary ---------------------------------------------------------------------------------------------------
@@ -263,7 +259,7 @@ def sigmoid(x, p, q):
 
 @_op(UNARY)
 def relu(x, p, q):
-    return x if x > 0 else x * 0  # x * 0 keeps NaN
+    return 0 if x < 0 else x  # as PyTorch: NaN and -0. pass through
 
 
 @_op(UNARY)
@@ -273,12 +269,12 @@ def erf(x, p, q):
 
 @_op(UNARY)
 def floor(x, p, q):
-    return math.floor(x)
+    return np.floor(x)  # not math.floor: that returns an int and breaks on inf/NaN
 
 
 @_op(UNARY)
 def ceil(x, p, q):
-    return math.ceil(x)
+    return np.ceil(x)
 
 
 @_op(UNARY, name="round")
@@ -294,12 +290,12 @@ def round_decimals(x, p, q):
 
 @_op(UNARY)
 def trunc(x, p, q):
-    return math.trunc(x)
+    return np.trunc(x)
 
 
 @_op(UNARY)
 def frac(x, p, q):
-    return x - math.trunc(x)
+    return x - np.trunc(x)
 
 
 @_op(UNARY, boolean=True)
@@ -644,7 +640,7 @@ def bitwise_xor(x, y):
 
 @_op(BINARY)
 def relu_grad(g, y):
-    return g if y > 0 else g * 0
+    return g if y > 0 else g * 0  # PyTorch: threshold_backward passes g only where the output is > 0
 
 
 @_op(BINARY)
@@ -765,8 +761,9 @@ def _unary_strided(shape, o, oo, os_, a, ao, as_, p, q, nchunks):
             pa = _offset_of(idx, shape, as_, ao)
             for _ in range(k0, k1):
                 if so == 1 and sa == 1:
+                    orow, arow = o[po:po + inner], a[pa:pa + inner]  # 0-based views: LLVM vectorises
                     for j in range(inner):
-                        o[po + j] = OP(a[pa + j], p, q)
+                        orow[j] = OP(arow[j], p, q)
                 else:
                     for j in range(inner):
                         o[po + j * so] = OP(a[pa + j * sa], p, q)
@@ -794,17 +791,19 @@ def _binary_strided(shape, o, oo, os_, a, ao, as_, b, bo, bs, nchunks):
             pa = _offset_of(idx, shape, as_, ao)
             pb = _offset_of(idx, shape, bs, bo)
             for _ in range(k0, k1):
+                orow = o[po:po + inner]  # 0-based row views let LLVM vectorise the unit-stride cases
                 if so == 1 and sa == 1 and sb == 1:
+                    arow, brow = a[pa:pa + inner], b[pb:pb + inner]
                     for j in range(inner):
-                        o[po + j] = OP(a[pa + j], b[pb + j])
+                        orow[j] = OP(arow[j], brow[j])
                 elif so == 1 and sa == 1 and sb == 0:
-                    y = b[pb]
+                    arow, y = a[pa:pa + inner], b[pb]
                     for j in range(inner):
-                        o[po + j] = OP(a[pa + j], y)
+                        orow[j] = OP(arow[j], y)
                 elif so == 1 and sa == 0 and sb == 1:
-                    x = a[pa]
+                    x, brow = a[pa], b[pb:pb + inner]
                     for j in range(inner):
-                        o[po + j] = OP(x, b[pb + j])
+                        orow[j] = OP(x, brow[j])
                 else:
                     for j in range(inner):
                         o[po + j * so] = OP(a[pa + j * sa], b[pb + j * sb])
@@ -834,8 +833,14 @@ def _ternary_strided(shape, o, oo, os_, c, co, cs, a, ao, as_, b, bo, bs, nchunk
             pa = _offset_of(idx, shape, as_, ao)
             pb = _offset_of(idx, shape, bs, bo)
             for _ in range(k0, k1):
-                for j in range(inner):
-                    o[po + j * so] = OP(c[pc + j * sc], a[pa + j * sa], b[pb + j * sb])
+                if so == 1 and sc == 1 and sa == 1 and sb == 1:
+                    orow, crow = o[po:po + inner], c[pc:pc + inner]
+                    arow, brow = a[pa:pa + inner], b[pb:pb + inner]
+                    for j in range(inner):
+                        orow[j] = OP(crow[j], arow[j], brow[j])
+                else:
+                    for j in range(inner):
+                        o[po + j * so] = OP(c[pc + j * sc], a[pa + j * sa], b[pb + j * sb])
                 d = _next_row(idx, shape)
                 if d >= 0:
                     po = _step(po, d, shape, os_)

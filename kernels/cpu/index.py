@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._jit import jit
+from ._jit import PARALLEL_MIN, jit, serial_and_parallel
 
 
 @jit(inline="always")
@@ -44,8 +44,7 @@ def index_offsets(offsets, indices, sizes, strides, base):
     return -1
 
 
-@jit(parallel=True)
-def gather_rows(out, src, offsets, rshape, rstrides):
+def _gather_rows(out, src, offsets, rshape, rstrides):
     """out[b, r] = src[offsets[b] + offset(r)] for a dense out of shape (B, R)."""
     count = offsets.shape[0]
     rows = out.shape[0] // count if count else 0
@@ -53,6 +52,13 @@ def gather_rows(out, src, offsets, rshape, rstrides):
         base = offsets[b]
         for r in range(rows):
             out[b * rows + r] = src[base + _row_offset(r, rshape, rstrides)]
+
+
+_GATHER_ROWS = serial_and_parallel(_gather_rows)
+
+
+def gather_rows(out, src, offsets, rshape, rstrides):
+    _GATHER_ROWS[out.shape[0] >= PARALLEL_MIN](out, src, offsets, rshape, rstrides)
 
 
 @jit
@@ -148,8 +154,7 @@ def one_hot(out, idx, num_classes):
         out[i * num_classes + idx[i]] = 1
 
 
-@jit(parallel=True)
-def sort_rows(values, indices, x, rows, n, descending):
+def _sort_rows(values, indices, x, rows, n, descending):
     """Stable sort of each contiguous row of x; NaN sorts as the largest value (as in PyTorch)."""
     for r in prange(rows):
         row = x[r * n:(r + 1) * n]
@@ -159,6 +164,16 @@ def sort_rows(values, indices, x, rows, n, descending):
         for j in range(n):
             indices[r * n + j] = order[j]
             values[r * n + j] = row[order[j]]
+
+
+_SORT_ROWS = None
+
+
+def sort_rows(values, indices, x, rows, n, descending):
+    global _SORT_ROWS
+    if _SORT_ROWS is None:
+        _SORT_ROWS = serial_and_parallel(_sort_rows)
+    _SORT_ROWS[rows > 1 and rows * n >= PARALLEL_MIN](values, indices, x, rows, n, descending)
 
 
 @jit

@@ -81,26 +81,30 @@ OP = FIN = None
 
 
 def _reduce(o, x, outer, red, inner):
-    """o[k, i] = reduce_r x[k, r, i] (red >= 1)."""
+    """o[k, i] = reduce_r x[k, r, i] (red >= 1).
+
+    Loops run over 0-based row views: with offsets LLVM cannot prove the index is non-negative,
+    keeps numba's wraparound check and falls back to gathers instead of vector loads.
+    """
     if inner == 1:
         for k in prange(outer):
-            base = k * red
-            acc = x[base]
+            row = x[k * red:(k + 1) * red]
+            acc = row[0]
             for r in range(1, red):
-                acc = OP(acc, x[base + r])
+                acc = OP(acc, row[r])
             o[k] = FIN(acc, red)
     else:
         for k in prange(outer):
-            ob = k * inner
-            xb = k * red * inner
+            out = o[k * inner:(k + 1) * inner]
+            block = x[k * red * inner:(k + 1) * red * inner]
             for i in range(inner):
-                o[ob + i] = x[xb + i]
+                out[i] = block[i]
             for r in range(1, red):
-                row = xb + r * inner
+                row = block[r * inner:(r + 1) * inner]
                 for i in range(inner):
-                    o[ob + i] = OP(o[ob + i], x[row + i])
+                    out[i] = OP(out[i], row[i])
             for i in range(inner):
-                o[ob + i] = FIN(o[ob + i], red)
+                out[i] = FIN(out[i], red)
 
 
 def _reduce_all(o, x, nchunks):
@@ -109,11 +113,10 @@ def _reduce_all(o, x, nchunks):
     per = (n + nchunks - 1) // nchunks
     partial = np.empty(nchunks, o.dtype)
     for c in prange(nchunks):
-        start = c * per
-        stop = min(n, start + per)
-        acc = x[start]
-        for i in range(start + 1, stop):
-            acc = OP(acc, x[i])
+        part = x[c * per:min(n, (c + 1) * per)]
+        acc = part[0]
+        for i in range(1, part.shape[0]):
+            acc = OP(acc, part[i])
         partial[c] = acc
     acc = partial[0]
     for c in range(1, nchunks):
@@ -145,6 +148,18 @@ BETTER = {"max": _better_max.py_func, "min": _better_min.py_func}
 def _arg_reduce(values, indices, x, outer, red, inner):
     """values[k, i], indices[k, i] = best x[k, r, i] and its first r (NaN is best, as in PyTorch)."""
     for k in prange(outer):
+        if inner == 1:
+            row = x[k * red:(k + 1) * red]
+            best = row[0]
+            at = 0
+            for r in range(1, red):
+                v = row[r]
+                if OP(v, best):
+                    best = v
+                    at = r
+            values[k] = best
+            indices[k] = at
+            continue
         for i in range(inner):
             base = k * red * inner + i
             best = x[base]
@@ -167,6 +182,18 @@ def _variance(o, x, outer, red, inner, correction):
     """Two-pass variance along r with Bessel-style correction (divide by red - correction)."""
     denom = max(red - correction, 0)
     for k in prange(outer):
+        if inner == 1:
+            row = x[k * red:(k + 1) * red]
+            mean = 0.0
+            for r in range(red):
+                mean += row[r]
+            mean /= red
+            acc = 0.0
+            for r in range(red):
+                d = row[r] - mean
+                acc += d * d
+            o[k] = acc / denom if denom > 0 else math.nan
+            continue
         for i in range(inner):
             base = k * red * inner + i
             mean = 0.0
@@ -180,7 +207,7 @@ def _variance(o, x, outer, red, inner, correction):
             o[k * inner + i] = acc / denom if denom > 0 else math.nan
 
 
-_VAR = KernelTable.pair("variance", _variance, {"var": None})
+_VAR = KernelTable.pair("variance", _variance, {"var": None}, fastmath=_FAST)
 
 
 # ---- logsumexp, softmax, log_softmax ---------------------------------------------------------------------------
@@ -213,24 +240,25 @@ def _softmax(o, x, outer, red, inner):
     """
     for k in prange(outer):
         if inner == 1:
-            base = k * red
-            m = x[base]
+            xr = x[k * red:(k + 1) * red]
+            orow = o[k * red:(k + 1) * red]
+            m = xr[0]
             for r in range(1, red):
-                v = x[base + r]
+                v = xr[r]
                 m = v if v > m else m
             for r in range(red):
-                o[base + r] = fexp(x[base + r] - m)
-            s = o[base] * 0
+                orow[r] = fexp(xr[r] - m)
+            s = orow[0] * 0
             for r in range(red):
-                s += o[base + r]
+                s += orow[r]
             if OP == 0:
                 inv = 1 / s
                 for r in range(red):
-                    o[base + r] *= inv
+                    orow[r] *= inv
             else:
                 shift = m + math.log(s)
                 for r in range(red):
-                    o[base + r] = x[base + r] - shift
+                    orow[r] = xr[r] - shift
         else:
             for i in range(inner):
                 base = k * red * inner + i

@@ -197,11 +197,19 @@ def map3(op, c: Tensor, a: Tensor, b: Tensor, compute, result_dtype, shape) -> T
 
 # ---- writing into existing tensors ----------------------------------------------------------------------
 
+def _check_fits(x: Tensor, shape):
+    """Raise PyTorch's expand error unless x broadcasts to ``shape`` (writes must never go astray)."""
+    if x._shape != shape:
+        from .shape import expand
+        expand(x.detach(), shape)
+
+
 def map1_into(op, dst: Tensor, x: Tensor, p=0, q=0):
     """dst[...] = op(x) with x broadcast to dst's shape; dst may be any strided view."""
     if dst._dense and x._dense and dst._shape == x._shape and dst._dtype is not float16:
         K.unary(op, dst._buf, x._buf, p, q)
         return
+    _check_fits(x, dst._shape)
     if dst._dtype is float16 and op != "copy":
         tmp = map1(op, x if x._shape == dst._shape else x.expand(dst._shape), float32, p, q)
         map1_into("copy", dst, tmp)
@@ -212,6 +220,8 @@ def map1_into(op, dst: Tensor, x: Tensor, p=0, q=0):
 
 def map2_into(op, dst: Tensor, a: Tensor, b: Tensor):
     """dst[...] = op(a, b), with a and b in dst's dtype, broadcast to dst's shape."""
+    _check_fits(a, dst._shape)
+    _check_fits(b, dst._shape)
     if dst._dtype is float16:
         tmp = map2(op, a, b, float32, float32, dst._shape)
         map1_into("copy", dst, tmp)

@@ -111,7 +111,7 @@ def _promote_all(found):
 def _from_array(arr: np.ndarray, dtype, device) -> Tensor:
     """A new dense tensor holding a copy of ``arr`` converted to ``dtype``."""
     out = D.empty(arr.shape, dtype, device)
-    src = _wrap_numpy(np.ascontiguousarray(arr)) if arr.dtype != object else None
+    src = _wrap_numpy(arr if arr.flags.c_contiguous else arr.copy()) if arr.dtype != object else None
     if src is None:
         out._buf[:] = arr.reshape(-1)
     else:

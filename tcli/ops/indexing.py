@@ -179,7 +179,7 @@ def getitem(x: Tensor, key):
     key = _expand_ellipsis(_normalize_key(key, x), x.dim())
     view, advanced = _apply_basic(x, key)
     if not advanced:
-        return view if view is not x else _alias_view(x)
+        return view if view is not x else _alias(x)
     out = _gather(view, advanced)
     if _requires(view):
         n = IndexBackward0()
@@ -188,9 +188,15 @@ def getitem(x: Tensor, key):
     return out
 
 
-def _alias_view(x):
-    from .shape import ViewBackward0, _view
-    return _view(x, x._shape, x._strides, x._offset, ViewBackward0 if x._requires_grad else None, x._shape)
+class AliasBackward0(Node):
+    def backward(self, g):
+        return (g,)
+
+
+def _alias(x):
+    """x[...] (a key that selects everything): a view of the whole tensor."""
+    from .shape import _view
+    return _view(x, x._shape, x._strides, x._offset, AliasBackward0)
 
 
 def _gather(view, advanced):
@@ -307,8 +313,9 @@ def setitem(x: Tensor, key, value):
 # ---- gather / scatter / index_select / take ------------------------------------------------------------------------
 
 def _check_index_tensor(index, name):
-    if not isinstance(index, Tensor) or index._dtype is not int64:
+    if not isinstance(index, Tensor) or index._dtype not in (int64, _dt.int32):
         raise RuntimeError(f"{name}(): Expected dtype int64 for index" + hint("convert it with index.long()."))
+    return index if index._dtype is int64 else D.cast(index, int64)
 
 
 def _check_range(index, size, dim):
@@ -331,7 +338,7 @@ class GatherBackward0(Node):
 
 
 def gather(input, dim, index, *, sparse_grad=False):
-    _check_index_tensor(index, "gather")
+    index = _check_index_tensor(index, "gather")
     d = wrap_dim(dim, input.dim())
     if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -357,7 +364,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def _scatter(input, dim, index, src, accumulate, name):
-    _check_index_tensor(index, name)
+    index = _check_index_tensor(index, name)
     d = wrap_dim(dim, input.dim())
     if not isinstance(src, Tensor):
         src = D.empty((), input._dtype, input._device)._fill_number(src)
@@ -384,6 +391,9 @@ class ScatterBackward0(Node):
         g_in = scatter(g, d, index, 0.0) if nf[0][0] is not None else None
         g_src = gather(g, d, index) if src_is_tensor and nf[1][0] is not None else None
         return (g_in, g_src) if src_is_tensor else (g_in,)
+
+    def name(self):
+        return "ScatterBackward0" if self.ctx[1] else "ScatterBackward1"  # tensor src / scalar value
 
 
 class ScatterAddBackward0(Node):
@@ -554,7 +564,7 @@ def one_hot(tensor, num_classes=-1):
 class SortBackward0(Node):
     def backward(self, g):
         (indices,) = self.saved_tensors
-        shape, d = self.ctx
+        shape, d = self.ctx[:2]
         z = D.empty(shape, g._dtype, g._device)
         D.fill(z, 0)
         return (scatter(z, d, indices, g),)

@@ -9,7 +9,7 @@ from ..errors import by, hint
 from . import _dispatch as D
 from ._util import broadcast_shapes
 from .pointwise import _requires
-from .shape import expand, reshape, squeeze, t, transpose, unsqueeze
+from .shape import expand, reshape, t, transpose, unsqueeze
 
 
 def _dtype_name(dt):
@@ -23,7 +23,7 @@ def _check_same_dtype(a, b, what="m1 and m2"):
                            f"{_dtype_name(b._dtype)}"
                            + hint("convert one side, e.g. b.to(a.dtype) or x.float()."))
     if a._dtype is _dt.bool_:
-        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
 
 
 def _product(a: Tensor, b: Tensor, out_shape) -> Tensor:
@@ -141,7 +141,11 @@ def dot(input, other, *, out=None):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
                            f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
                            f"{other._shape[0]} elements respectively")
-    _check_same_dtype(input, other, "both vectors")
+    if input._dtype is not other._dtype:
+        name = _dt.legacy_type_name
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {name(input._dtype)[6:-6]} and "
+                           f"{name(other._dtype)[6:-6]}" + hint("convert one: a.dot(b.to(a.dtype))."))
+    _check_same_dtype(input, other)
     n = input._shape[0]
     result = reshape(_product(reshape(input.detach(), 1, n), reshape(other.detach(), n, 1), (1, 1)), ())
     if _requires(input, other):
@@ -186,12 +190,11 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     from .pointwise import add, mul
     with no_grad():
         prod = mm(mat1, mat2)
+        from .shape import expand
+        expand(input.detach(), prod._shape)  # PyTorch's error when input does not broadcast to the product
         if alpha != 1:
             prod = mul(prod, alpha)
         result = add(prod, input if beta == 1 else mul(input, beta))
-    if result._shape != prod._shape:
-        raise RuntimeError(f"The expanded size of the tensor ({prod._shape[-1]}) must match the existing size "
-                           f"({input._shape[-1]}) at non-singleton dimension 1")
     if _requires(input, mat1, mat2):
         n = AddmmBackward0()
         n.ctx = (beta, alpha)
@@ -212,7 +215,7 @@ def matmul(input, other, *, out=None):
     if da == 2 and db == 1:
         return mv(input, other)
     if da == 1 and db == 2:
-        return squeeze(mm(unsqueeze(input, 0), other), 0)
+        return _squeeze4(mm(unsqueeze(input, 0), other))
     if da == 2 and db == 2:
         return mm(input, other)
     if db <= 2 and da >= 3:  # fold the batch into the rows of one matrix product
@@ -223,6 +226,17 @@ def matmul(input, other, *, out=None):
         _check_inner(input, other)
         return _unsafe_view(mm(folded, other), input._shape[:-1] + (other._shape[-1],))
     return _batched(input, other)
+
+
+class SqueezeBackward4(Node):
+    def backward(self, g):
+        return (unsqueeze(g, 0),)
+
+
+def _squeeze4(x):
+    """The (1, n) -> (n,) squeeze of vector @ matrix (PyTorch names its node SqueezeBackward4)."""
+    from .shape import _view
+    return _view(x, x._shape[1:], x._strides[1:], x._offset, SqueezeBackward4)
 
 
 def _check_inner(a, b):
@@ -253,7 +267,12 @@ def _batched(a, b):
         a = unsqueeze(a, 0)
     if squeeze_last:
         b = unsqueeze(b, 1)
-    _check_inner(a, b)
+    if a._shape[-1] != b._shape[-2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{numel_of(broadcast_shapes(a._shape[:-2], b._shape[:-2]))}, {a._shape[-1]}] but got: "
+                           f"[{numel_of(broadcast_shapes(a._shape[:-2], b._shape[:-2]))}, {b._shape[-2]}]."
+                           + hint(f"the last dim of the first ({a._shape[-1]}) must equal the second-to-last of the "
+                                  f"second ({b._shape[-2]})."))
     batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
     n, k, m = a._shape[-2], a._shape[-1], b._shape[-1]
     count = numel_of(batch)

@@ -755,9 +755,22 @@ relu = _unary_op("relu", "ReluBackward0", False,
                  lambda g, x, r: _fused_or("relu_grad", g, r, lambda: mul(g, gt(r, 0))), saves=("result",))
 erf = _unary_op("erf", "ErfBackward0", True,
                 lambda g, x, r: mul(mul(g, exp(neg(mul(x, x)))), 2.0 / math.sqrt(math.pi)), saves=("x",))
-floor = _unary_op("floor", "FloorBackward0", False, None)
-ceil = _unary_op("ceil", "CeilBackward0", False, None)
-trunc = _unary_op("trunc", "TruncBackward0", False, None)
+_floor = _unary_op("floor", "FloorBackward0", False, None)
+_ceil = _unary_op("ceil", "CeilBackward0", False, None)
+_trunc = _unary_op("trunc", "TruncBackward0", False, None)
+
+
+def _rounding(float_op):
+    """floor/ceil/trunc: integers are already whole, so PyTorch returns a copy of them."""
+    def op(input, *, out=None):
+        if not input._dtype.is_floating_point:
+            return _out(D.contiguous_copy(input), out)
+        return float_op(input, out=out)
+    op.__name__ = op.__qualname__ = float_op.__name__
+    return op
+
+
+floor, ceil, trunc = _rounding(_floor), _rounding(_ceil), _rounding(_trunc)
 fix = trunc
 frac = _unary_op("frac", "FracBackward0", False, lambda g, x, r: g, saves=())
 reciprocal = _unary_op("reciprocal", "ReciprocalBackward0", True, lambda g, x, r: neg(mul(g, mul(r, r))),
@@ -776,6 +789,8 @@ def square(input, *, out=None):
 
 def round(input, *, decimals=0, out=None):
     if decimals == 0:
+        if not input._dtype.is_floating_point:
+            return _out(D.contiguous_copy(input), out)
         return _round0(input, out=out)
     if not input._dtype.is_floating_point:
         return input.clone()

@@ -312,7 +312,7 @@ def _best(input, dim, keepdim, which):
     return ReturnTypes.of(which)((values, indices))
 
 
-def _arg(input, dim, keepdim, which):
+def _arg(input, dim, keepdim, which, name=None):
     d = wrap_dim(dim, input.dim())
     dims = (d,) if input.dim() else ()
     compute = D.float32 if input._dtype is D.float16 else input._dtype
@@ -322,7 +322,7 @@ def _arg(input, dim, keepdim, which):
     values = D.empty(shape, compute, input._device)
     indices = D.empty(shape, int64, input._device)
     if red == 0:
-        raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+        raise IndexError(f"{name or which}(): Expected reduction dim {d} to have non-zero size.")
     if outer * inner:
         D.K.arg_reduce(which, values._buf, indices._buf, buf, outer, red, inner)
     return _finish(values, input._dtype), indices
@@ -345,16 +345,19 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def _argbest(input, dim, keepdim, which):
+    if input._dtype is bool_:
+        raise RuntimeError(f"arg{which}(): does not support bool input"
+                           + hint("compare or convert first, e.g. mask.long().argmax() or mask.nonzero()."))
     if dim is None:
         if input.numel() == 0:
-            raise RuntimeError(f"arg{which}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"arg{which}(): Expected reduction dim to be specified for input.numel() == 0.")
         from .shape import reshape
         flat = reshape(input.detach(), -1)
         idx = _arg(flat, 0, False, which)[1]
         if keepdim:
             return reshape(idx, (1,) * input.dim())
         return idx
-    return _arg(input.detach(), dim, keepdim, which)[1]
+    return _arg(input.detach(), dim, keepdim, which, name="arg" + which)[1]
 
 
 class AmaxBackward0(Node):
@@ -399,11 +402,13 @@ def aminmax(input, *, dim=None, keepdim=False):
 # ---- all / any / count ------------------------------------------------------------------------------------------
 
 def all(input, dim=None, keepdim=False):
-    return _run("all", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, True)
+    result = _run("all", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, True)
+    return D.cast(result, input._dtype) if input._dtype is _dt.uint8 else result  # PyTorch keeps uint8
 
 
 def any(input, dim=None, keepdim=False):
-    return _run("any", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, False)
+    result = _run("any", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, False)
+    return D.cast(result, input._dtype) if input._dtype is _dt.uint8 else result
 
 
 def count_nonzero(input, dim=None):
@@ -615,7 +620,7 @@ def _softmax(input, dim, dtype, kind):
         input = input.to(dtype)
     x = input if input._dtype.is_floating_point else None
     if x is None:
-        raise RuntimeError(f"\"{kind}_lastdim_kernel_impl\" not implemented for "
+        raise NotImplementedError(f"\"{kind}_lastdim_kernel_impl\" not implemented for "
                            f"'{_dt.legacy_type_name(input._dtype)[6:-6]}'"
                            + hint("softmax needs floating point input: x.float()."))
     d = wrap_dim(dim, input.dim()) if input.dim() else 0

@@ -248,9 +248,11 @@ def permute(input, *dims):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
                            f"to len(dims) = {len(dims)}")
-    dims = wrap_dims(dims, nd)
-    return _view(input, [input._shape[d] for d in dims], [input._strides[d] for d in dims], input._offset,
-                 PermuteBackward0, dims)
+    wrapped = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(wrapped)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _view(input, [input._shape[d] for d in wrapped], [input._strides[d] for d in wrapped], input._offset,
+                 PermuteBackward0, wrapped)
 
 
 def T(input):
@@ -398,7 +400,7 @@ def slice_dim(input, dim, start, stop, step=1):
     n = max(0, (stop - start + step - 1) // step)
     shape = input._shape[:d] + (n,) + input._shape[d + 1:]
     strides = input._strides[:d] + (input._strides[d] * step,) + input._strides[d + 1:]
-    offset = input._offset + (start * input._strides[d] if n else 0)
+    offset = input._offset + start * input._strides[d]
     return _view(input, shape, strides, offset, SliceBackward0, (input._shape, d, start, stop, step))
 
 
@@ -494,8 +496,10 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = wrap_dim(dim, input.dim())
     size = input._shape[d]
-    step = -(-size // chunks) if size else 1
-    sizes = [min(step, size - s) for s in range(0, size, step)] if size else [0] * 1
+    if size == 0:  # PyTorch gives `chunks` empty pieces
+        return _split_views(input, d, [0] * chunks, SplitBackward0)
+    step = -(-size // chunks)
+    sizes = [min(step, size - s) for s in range(0, size, step)]
     return _split_views(input, d, sizes, SplitBackward0)
 
 
@@ -596,24 +600,33 @@ def flipud(input):
     return flip(input, (0,))
 
 
+class RollBackward0(Node):
+    def backward(self, g):
+        shifts, dims = self.ctx
+        return (roll(g, [-s for s in shifts], dims),)
+
+
 def roll(input, shifts, dims=None):
-    if dims is None:
-        flat = reshape(input, -1)
-        return reshape(roll(flat, shifts, 0), input._shape)
-    shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
-    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
-    if len(shifts) != len(dims):
-        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    out = input
-    for s, d in zip(shifts, dims):
-        d = wrap_dim(d, input.dim())
+    flat = dims is None
+    shifts = list(shifts) if isinstance(shifts, (tuple, list)) else [shifts]
+    dims_list = [0] if flat else (list(dims) if isinstance(dims, (tuple, list)) else [dims])
+    if len(shifts) != len(dims_list):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims_list)}")
+    out = reshape(input.detach(), -1) if flat else input.detach()
+    for s, d in zip(shifts, dims_list):
+        d = wrap_dim(d, out.dim())
         n = out._shape[d]
-        if n == 0:
-            continue
-        s %= n
-        if s:
+        if n and s % n:
+            s %= n
             out = cat([slice_dim(out, d, n - s, n), slice_dim(out, d, 0, n - s)], d)
-    return out if out is not input else clone(input)
+    out = reshape(out, input._shape) if flat else out
+    if out._buf is input._buf:
+        out = D.contiguous_copy(out)
+    if _requires(input):
+        n = RollBackward0()
+        n.ctx = (shifts, dims)
+        attach(n, out, input)
+    return out
 
 
 class RepeatBackward0(Node):
@@ -668,7 +681,7 @@ def repeat_interleave(input, repeats, dim=None):
     d = wrap_dim(dim, input.dim())
     if isinstance(repeats, int):
         shape = input._shape[:d + 1] + (repeats,) + input._shape[d + 1:]
-        expanded = expand(unsqueeze(input, d + 1), shape)
+        expanded = clone(expand(unsqueeze(input, d + 1), shape))
         return reshape(expanded, input._shape[:d] + (input._shape[d] * repeats,) + input._shape[d + 1:])
     from .creation import tensor
     from .indexing import index_select
@@ -735,7 +748,7 @@ class CatBackward0(Node):
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t_ in enumerate(tensors):
         if not isinstance(t_, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}")

@@ -75,6 +75,25 @@ def legacy_type_name(dt: dtype) -> str:
     return "torch." + dt._legacy
 
 
+def scalar_name(dt: dtype) -> str:
+    """PyTorch's ScalarType name, as its messages spell it: 'Float', 'Long', 'Bool', ..."""
+    return dt._legacy[:-len("Tensor")]
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def cpp_name(dt: dtype) -> str:
+    """The C++ type name some PyTorch messages use: 'float', 'long int', ..."""
+    return _CPP_NAMES[dt.name]
+
+
+def not_implemented(kernel: str, dt: dtype) -> NotImplementedError:
+    """PyTorch's error for an op that has no kernel for a dtype."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_name(dt)}'")
+
+
 def from_legacy_type_name(name: str) -> dtype:
     short = name[len("torch."):] if name.startswith("torch.") else name
     try:

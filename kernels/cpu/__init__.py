@@ -82,14 +82,14 @@ def _fill_half(shape, out, value):
 
 
 def unary(op, out, a, p=0, q=0):
-    if out.dtype == _F16 or a.dtype == _F16:
+    if out.dtype is _F16 or a.dtype is _F16:
         unary_strided(op, (out.shape[0],), (out, 0, (1,)), (a, 0, (1,)), p, q)
         return
     _ew.unary(op, out, a, p, q)
 
 
 def unary_strided(op, shape, out, a, p=0, q=0):
-    if out[0].dtype == _F16 or a[0].dtype == _F16:
+    if out[0].dtype is _F16 or a[0].dtype is _F16:
         if op == "fill":
             _fill_half(shape, out, p)
         elif op == "copy":

@@ -53,6 +53,10 @@ def _tdiv(x, y):
     """Division rounded toward zero: C semantics for integers, trunc(x / y) for floats."""
 
 
+def _ipow(x, y):
+    """x ** y; for integers with a negative exponent, C's truncation as PyTorch computes it."""
+
+
 def _mod(x, y):
     """Modulo whose result takes the divisor's sign (Python's and PyTorch's semantics)."""
 
@@ -91,6 +95,21 @@ def _tdiv_impl(x, y):
         q = abs(x) // abs(y)
         return -q if (x < 0) != (y < 0) else q
     return impl
+
+
+@overload(_ipow, inline="always")
+def _ipow_impl(x, y):
+    if isinstance(x, types.Integer) and isinstance(y, types.Integer):
+        def impl(x, y):
+            if y >= 0:
+                return x ** y
+            if x == 1:
+                return x
+            if x == -1:
+                return x if y % 2 else -x
+            return x * 0  # |x| > 1: the result truncates to 0 (0 ** negative is 0 in PyTorch too)
+        return impl
+    return lambda x, y: x ** y
 
 
 @overload(_mod, inline="always")
@@ -558,7 +577,7 @@ def rem(x, y):
 
 @_op(BINARY, name="pow")
 def pow_(x, y):
-    return x ** y
+    return _ipow(x, y)
 
 
 @_op(BINARY)

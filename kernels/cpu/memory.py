@@ -31,7 +31,11 @@ def alloc(n: int, np_dtype) -> np.ndarray:
         _pooled[0] -= nbytes
     else:
         block = np.empty(nbytes, np.uint8)
-    array = block.view(dtype)
+    # The array must own the block's lifetime: numpy collapses the base of every view of a view down
+    # to the first array that owns its memory (block.view() would make views point at block itself,
+    # and block would go back to the pool while they still used it). A memoryview in between stops
+    # the collapse, so every view keeps `array` alive and its death means the memory is free.
+    array = np.frombuffer(memoryview(block), dtype, n)
     weakref.finalize(array, _release, block)
     return array
 

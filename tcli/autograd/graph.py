@@ -10,8 +10,8 @@ them.
 
 from __future__ import annotations
 
+import linecache
 import sys
-import traceback
 import weakref
 
 from . import grad_mode
@@ -32,19 +32,23 @@ class Version:
     def bump(self):
         self.value += 1
         if self.saved:
-            self.where = user_frame()
+            self.where = user_location()
 
 
-def user_frame() -> str | None:
-    """'file:line: code' of the innermost stack frame outside tcli, for error hints."""
+def user_location():
+    """(file, line) of the innermost stack frame outside tcli: cheap to take, formatted on error."""
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
-        if not (name == "tcli" or name.startswith("tcli.")):
-            summary = traceback.extract_stack(frame, limit=1)[0]
-            return f"{summary.filename}:{summary.lineno}: {summary.line}"
+        if not name.startswith("tcli"):
+            return frame.f_code.co_filename, frame.f_lineno
         frame = frame.f_back
     return None
+
+
+def describe_location(where) -> str:
+    filename, lineno = where
+    return f"{filename}:{lineno}: {linecache.getline(filename, lineno).strip()}"
 
 
 class Node:
@@ -142,7 +146,7 @@ def _raise_modified(t, expected, node):
     of = f", which is output {t._output_nr} of {producer.name()}," if producer is not None else ""
     where = t._version.where
     hint = ("hint: a tensor that backward needs was changed in place after it was used"
-            + (f", here:\n  {where}" if where else "")
+            + (f", here:\n  {describe_location(where)}" if where else "")
             + "\n  Use the out-of-place form (x = x + 1, not x += 1 or x.add_(1)), or .clone() it before "
             "changing it.")
     raise RuntimeError(

@@ -38,11 +38,21 @@ def backend(device):
     return cuda_backend()
 
 
+_POOLED_ELEMENTS = 1 << 17  # at or above this many elements a buffer may come from the caching allocator
+
+
 def empty(shape, dtype, device=CPU) -> Tensor:
     """A new dense, uninitialised tensor."""
     n, strides = layout_of(shape)
-    buf = K.alloc(n, dtype.np) if device is CPU else backend(device).alloc(n, dtype.np)
-    return Tensor._make(buf, shape, strides, 0, dtype, None, True, device)
+    if device is CPU:
+        buf = np.empty(n, dtype.np) if n < _POOLED_ELEMENTS else K.alloc(n, dtype.np)
+    else:
+        buf = backend(device).alloc(n, dtype.np)
+    t = object.__new__(Tensor)
+    t._buf, t._shape, t._strides, t._dtype = buf, shape, strides, dtype
+    if device is not CPU:
+        t._device = device
+    return t
 
 
 def operand(t: Tensor, shape=None):
@@ -68,13 +78,22 @@ def to_compute(t: Tensor, dtype) -> Tensor:
 
 
 def scalar_of(value, dtype):
-    """A Python number as a numpy scalar of the compute dtype (float16 computes in float32)."""
+    """A Python number as a numpy scalar of the compute dtype (float16 computes in float32).
+
+    Integers wrap to the dtype's width, as PyTorch's C++ casts do (uint8 tensor + 300 adds 44).
+    """
     if dtype is float16:
         dtype = float32
     try:
         return dtype.np.type(value)
     except OverflowError:
-        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow") from None
+        if dtype.is_floating_point or not isinstance(value, int):
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow") from None
+        bits = 8 * dtype.itemsize
+        wrapped = value & ((1 << bits) - 1)
+        if dtype.is_signed and wrapped >= 1 << (bits - 1):
+            wrapped -= 1 << bits
+        return dtype.np.type(wrapped)
 
 
 def _finish(out, result_dtype):
@@ -89,7 +108,19 @@ _new_object = object.__new__
 
 
 class DenseOp:
-    """One elementwise op's dense kernels, looked up once: the hot path calls them directly."""
+    """One elementwise op's dense kernels, looked up once: the hot path calls them directly.
+
+    ``DenseOp.of(name)`` returns the shared instance for a kernel name.
+    """
+
+    _instances: dict = {}
+
+    @classmethod
+    def of(cls, name, unary):
+        op = cls._instances.get(name)
+        if op is None:
+            op = cls._instances[name] = cls(name, unary)
+        return op
 
     __slots__ = ("name", "serial", "parallel", "unary")
 
@@ -146,6 +177,13 @@ _float64 = _dt.float64
 
 def map1(op, x: Tensor, result_dtype, p=0, q=0) -> Tensor:
     """out = op(x, p, q) elementwise, in x's dtype (bool results for predicates)."""
+    if x._dense and x._dtype is not float16 and result_dtype is not float16 and x._device is CPU:
+        out = empty(x._shape, result_dtype)
+        n = x._buf.shape[0]
+        dense = DenseOp.of(op, True)
+        kernel = (dense.serial if n < _PARALLEL_MIN else dense.parallel) or dense.resolve(n)
+        kernel(out._buf, x._buf, p, q)
+        return out
     compute = float32 if x._dtype is float16 else x._dtype
     if x._dtype is not compute:
         x = cast(x, compute)
@@ -170,7 +208,9 @@ def map2(op, a: Tensor, b: Tensor, compute, result_dtype, shape) -> Tensor:
     out_dtype = float32 if result_dtype is float16 else result_dtype
     out = empty(shape, out_dtype, a._device)
     if a._dense and b._dense and a._shape == b._shape:
-        K.binary(op, out._buf, a._buf, b._buf)
+        n = out._buf.shape[0]
+        dense = DenseOp.of(op, False)
+        ((dense.serial if n < _PARALLEL_MIN else dense.parallel) or dense.resolve(n))(out._buf, a._buf, b._buf)
     else:
         cshape, (o, x, y) = _strided_args(shape, (out, a, b))
         K.binary_strided(op, cshape, o, x, y)
@@ -178,7 +218,9 @@ def map2(op, a: Tensor, b: Tensor, compute, result_dtype, shape) -> Tensor:
 
 
 def map3(op, c: Tensor, a: Tensor, b: Tensor, compute, result_dtype, shape) -> Tensor:
-    """out = op(c, a, b) elementwise; c keeps its own dtype (e.g. a bool condition)."""
+    """out = op(c, a, b) elementwise; c keeps its own dtype (e.g. a bool condition) unless float16."""
+    if c._dtype is float16:
+        c = cast(c, float32)
     if compute is float16:
         compute = float32
     if a._dtype is not compute:

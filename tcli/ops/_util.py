@@ -34,16 +34,16 @@ def broadcast_shapes(a: tuple, b: tuple) -> tuple:
         return a
     na, nb = len(a), len(b)
     n = max(na, nb)
-    out = []
-    for i in range(n):
+    out = [0] * n
+    for i in range(n - 1, -1, -1):  # from the right, so the error names the last mismatch as PyTorch does
         x = a[i - n + na] if i - n + na >= 0 else 1
         y = b[i - n + nb] if i - n + nb >= 0 else 1
         if x == y or y == 1:
-            out.append(x)
+            out[i] = x
         elif x == 1:
-            out.append(y)
+            out[i] = y
         else:
-            dim = i - n + na if na >= nb else i - n + nb
+            dim = i
             raise RuntimeError(
                 f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
                 f"dimension {dim}"

@@ -107,10 +107,9 @@ def _can_cast(src, dst) -> bool:
     return True
 
 
-def _cast_error(result, dst):
-    name = _dt.legacy_type_name
-    return RuntimeError(f"result type {name(result)[6:-6]} can't be cast to the desired output type "
-                        f"{name(dst)[6:-6]}"
+def _cast_error(result, dst, cpp_names=False):
+    target = _dt.cpp_name(dst) if cpp_names else _dt.scalar_name(dst)
+    return RuntimeError(f"result type {_dt.scalar_name(result)} can't be cast to the desired output type {target}"
                         + hint("an in-place op keeps the tensor's dtype; use the out-of-place form (x = x + y) or "
                                "convert first (x = x.float())."))
 

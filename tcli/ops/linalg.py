@@ -12,15 +12,10 @@ from .pointwise import _requires
 from .shape import expand, reshape, t, transpose, unsqueeze
 
 
-def _dtype_name(dt):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}[dt.name]
-
-
 def _check_same_dtype(a, b, what="m1 and m2"):
     if a._dtype is not b._dtype:
-        raise RuntimeError(f"expected {what} to have the same dtype, but got: {_dtype_name(a._dtype)} != "
-                           f"{_dtype_name(b._dtype)}"
+        raise RuntimeError(f"expected {what} to have the same dtype, but got: {_dt.cpp_name(a._dtype)} != "
+                           f"{_dt.cpp_name(b._dtype)}"
                            + hint("convert one side, e.g. b.to(a.dtype) or x.float()."))
     if a._dtype is _dt.bool_:
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
@@ -142,9 +137,9 @@ def dot(input, other, *, out=None):
                            f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
                            f"{other._shape[0]} elements respectively")
     if input._dtype is not other._dtype:
-        name = _dt.legacy_type_name
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {name(input._dtype)[6:-6]} and "
-                           f"{name(other._dtype)[6:-6]}" + hint("convert one: a.dot(b.to(a.dtype))."))
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{_dt.scalar_name(input._dtype)} and {_dt.scalar_name(other._dtype)}"
+                           + hint("convert one: a.dot(b.to(a.dtype))."))
     _check_same_dtype(input, other)
     n = input._shape[0]
     result = reshape(_product(reshape(input.detach(), 1, n), reshape(other.detach(), n, 1), (1, 1)), ())
@@ -222,7 +217,7 @@ def matmul(input, other, *, out=None):
         rows = numel_of(input._shape[:-1])
         folded = reshape(input, rows, input._shape[-1])
         if db == 1:
-            return reshape(mv(folded, other), input._shape[:-1])
+            return _unsafe_view(mv(folded, other), input._shape[:-1])
         _check_inner(input, other)
         return _unsafe_view(mm(folded, other), input._shape[:-1] + (other._shape[-1],))
     return _batched(input, other)

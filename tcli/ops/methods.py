@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import autograd
+from .. import dtypes as _dtypes
 from .._tensor import Tensor
 from . import _dispatch as D
 from . import conversion, creation, indexing, inplace, linalg, pointwise, random, reduction, shape
@@ -74,6 +75,14 @@ def _inplace_binary(kernel, fn):
     def op(self, other, **kwargs):
         return inplace.binary(self, kernel, other, fn, **kwargs)
     return op
+
+
+def _clamp_(self, min=None, max=None):
+    """clamp_ checks the cast up front, with the C++ type name PyTorch's clamp_ uses ('long int')."""
+    bounds_float = any(isinstance(v, float) or getattr(v, "is_floating_point", lambda: False)() for v in (min, max))
+    if bounds_float and not self._dtype.is_floating_point:
+        raise inplace._cast_error(_dtypes.float32, self._dtype, cpp_names=True)
+    return inplace.apply(self, pointwise.clamp, min, max)
 
 
 def _inplace(fn):
@@ -190,6 +199,7 @@ METHODS = {
     "inner": linalg.inner, "outer": linalg.outer, "ger": linalg.outer, "addmm": linalg.addmm,
     # comparison helpers
     "equal": _equal, "allclose": _allclose, "isclose": isclose,
+    "where": lambda self, condition, other: pointwise.where(condition, self, other),
     # random fills
     "uniform_": random.uniform_, "normal_": random.normal_, "bernoulli_": random.bernoulli_,
     "bernoulli": random.bernoulli, "exponential_": random.exponential_, "random_": random.random_,
@@ -198,7 +208,7 @@ METHODS = {
     "copy_": inplace.copy_, "fill_": inplace.fill_, "zero_": inplace.zero_, "apply_": _apply_,
     "add_": _inplace_binary("add", pointwise.add), "sub_": _inplace_binary("sub", pointwise.sub),
     "mul_": _inplace_binary("mul", pointwise.mul), "div_": _inplace(pointwise.div),
-    "pow_": _inplace(pointwise.pow), "clamp_": _inplace(pointwise.clamp), "clip_": _inplace(pointwise.clamp),
+    "pow_": _inplace(pointwise.pow), "clamp_": _clamp_, "clip_": _clamp_,
     "clamp_min_": _inplace(pointwise.clamp_min), "clamp_max_": _inplace(pointwise.clamp_max),
     "masked_fill_": _inplace(pointwise.masked_fill), "lerp_": _inplace(pointwise.lerp),
     "addcmul_": _inplace(pointwise.addcmul), "addcdiv_": _inplace(pointwise.addcdiv),
@@ -222,8 +232,8 @@ METHODS = {
     "__eq__": _eq, "__ne__": _ne, "__lt__": pointwise.lt, "__le__": pointwise.le, "__gt__": pointwise.gt,
     "__ge__": pointwise.ge,
     "__and__": pointwise.bitwise_and, "__or__": pointwise.bitwise_or, "__xor__": pointwise.bitwise_xor,
-    "__rand__": _reflected(pointwise.bitwise_and), "__ror__": _reflected(pointwise.bitwise_or),
-    "__rxor__": _reflected(pointwise.bitwise_xor),
+    "__rand__": _commuted(pointwise.bitwise_and), "__ror__": _commuted(pointwise.bitwise_or),
+    "__rxor__": _commuted(pointwise.bitwise_xor),
     "__iand__": _inplace(pointwise.bitwise_and), "__ior__": _inplace(pointwise.bitwise_or),
     "__ixor__": _inplace(pointwise.bitwise_xor),
 }

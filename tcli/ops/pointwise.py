@@ -216,6 +216,11 @@ class PowBackward2(Node):
 
 
 class RemainderBackward0(Node):
+    """x % number (RemainderBackward0) or x % y (RemainderBackward1)."""
+
+    def name(self):
+        return "RemainderBackward0" if self.ctx is not None else "RemainderBackward1"
+
     def backward(self, g):
         if self.ctx is not None:
             return (g,)
@@ -303,7 +308,7 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
     t = type(other)
-    if alpha == 1 and out is None and type(input) in TENSOR_TYPES:
+    if alpha == 1 and out is None and type(input) in TENSOR_TYPES and input._dtype is not bool_:
         result = D.fast_binary(_SUB, input, other) if t in TENSOR_TYPES else (
             D.fast_scalar(_SUB_S, input, other) if (t is float or t is int) else None)
         if result is not None:
@@ -335,17 +340,25 @@ def sub(input, other, *, alpha=1, out=None):
 subtract = sub
 
 
+_BOOL_HINT = hint("bool tensors are masks: ~mask inverts one, a ^ b keeps where exactly one is True; to do "
+                  "arithmetic convert first, e.g. mask.int() - 1 or mask.float().")
+
+
 def _check_not_bool_sub(dt, other):
     other_bool = isinstance(other, bool) or (isinstance(other, Tensor) and other._dtype is bool_)
     if dt is bool_ and other_bool:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. If you are "
-                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead." + _BOOL_HINT)
+    if dt is bool_ or (isinstance(other, Tensor) and other._dtype is bool_):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead." + _BOOL_HINT)
 
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (PyTorch's reversed subtraction)."""
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
+    _check_not_bool_sub(input._dtype, other)
     scaled = input if alpha == 1 else mul(input.detach(), alpha)
     result = _rscalar_forward("rsub_s", other, scaled)
     if _requires(input):
@@ -444,7 +457,13 @@ def _check_int_division(a, b):
                                                       "(x.float() / y) to get inf/nan instead."))
 
 
+def _refuse_bool(kernel, a, b):
+    if getattr(a, "_dtype", None) is bool_ and (isinstance(b, bool) or getattr(b, "_dtype", None) is bool_):
+        raise _dt.not_implemented(kernel, bool_)
+
+
 def floor_divide(input, other, *, out=None):
+    _refuse_bool("div_floor_cpu", input, other)
     if not isinstance(input, Tensor):
         _check_int_division(other, input) if isinstance(other, Tensor) else None
         return _not_differentiable(_rscalar_forward("rfloordiv_s", input, other), "floor_divide", other)
@@ -474,6 +493,7 @@ def _not_differentiable(result, name, *inputs):
 
 
 def remainder(input, other, *, out=None):
+    _refuse_bool("remainder_cpu", input, other)
     if not isinstance(input, Tensor):
         return _rscalar_forward("rrem_s", input, other)
     b = _as_tensor_operand(other, input)
@@ -500,6 +520,8 @@ def fmod(input, other):
 def pow(input, exponent, *, out=None):
     if not isinstance(input, Tensor):
         return _pow_number_base(input, exponent)
+    if input._dtype is bool_ and (isinstance(exponent, bool) or getattr(exponent, "_dtype", None) is bool_):
+        raise _dt.not_implemented("pow", bool_)
     e = _as_tensor_operand(exponent, input)
     if e is None:
         exponent = _py(exponent)
@@ -518,8 +540,6 @@ def pow(input, exponent, *, out=None):
             n.save(input)
             _record(n, result, input)
         return _out(result, out)
-    if not _tensor_result(input, e).is_floating_point and bool(lt(e, 0).any()):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
     result = _binary_forward("pow", input, e)
     if _requires(input, e):
         n = PowBackward1()
@@ -552,7 +572,7 @@ def minimum(input, other, *, out=None):
 
 def _minmax(a, b, kernel, node_cls):
     if not isinstance(b, Tensor):
-        raise TypeError(f"{kernel}(): argument 'other' must be Tensor, not {type(b).__name__}"
+        raise TypeError(f"{kernel}(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}"
                         + hint("use clamp for a number: x.clamp(min=...) / x.clamp(max=...)."))
     result = _binary_forward(kernel, a, b)
     if _requires(a, b):
@@ -618,10 +638,10 @@ logical_and, logical_or, logical_xor = (_logical(k) for k in ("logical_and", "lo
 def _bitwise(kernel):
     def op(input, other, *, out=None):
         dt = input._dtype if not isinstance(other, Tensor) else _tensor_result(input, other)
-        if dt.is_floating_point:
-            raise RuntimeError(f"\"{kernel}_cpu\" not implemented for '{dt.name.capitalize()}'"
-                               + hint("bitwise and logical operators work on integer or bool tensors; use "
-                                      "logical_and/logical_or, or compare first (x > 0) & (y > 0)."))
+        if dt.is_floating_point or isinstance(other, float):
+            error = _dt.not_implemented(f"{kernel}_cpu", dt if dt.is_floating_point else _dt.get_default_dtype())
+            raise type(error)(str(error) + hint("bitwise operators work on integer or bool tensors; use "
+                                                "logical_and/logical_or, or compare first: (x > 0) & (y > 0)."))
         if isinstance(other, Tensor):
             return _binary_forward(kernel, input, other)
         short = {"bitwise_and": "and_s", "bitwise_or": "or_s", "bitwise_xor": "xor_s"}[kernel]
@@ -641,8 +661,8 @@ def logical_not(input, *, out=None):
 
 def bitwise_not(input, *, out=None):
     if input._dtype.is_floating_point:
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'"
-                           + hint("~ inverts bool masks and integers; for a float mask compare first: ~(x > 0)."))
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+                        + hint("~ inverts bool masks and integers; for a float mask compare first: ~(x > 0)."))
     if input._dtype is bool_:
         return logical_not(input)
     return D.map1("bitwise_not", input, input._dtype)
@@ -695,8 +715,13 @@ class _ZeroGrad(Node):
         return self.ctx
 
 
-def _unary_op(kernel, node_name, floating, formula, *, saves=("x", "result")):
+def _unary_op(kernel, node_name, floating, formula, *, saves=("x", "result"), refuse=(), kernel_name=None):
+    """An elementwise unary op with its gradient formula. ``refuse``: dtypes (or "integral") that
+    PyTorch has no kernel for; they raise its NotImplementedError naming ``kernel_name``."""
     def op(input, *, out=None):
+        dt = input._dtype
+        if (not dt.is_floating_point) if refuse == "integral" else dt in refuse:
+            raise _dt.not_implemented(kernel_name, dt)
         result = _unary_forward(kernel, input, floating=floating)
         if _requires(input):
             if formula is None:
@@ -722,10 +747,19 @@ def _fused_or(kernel, g, y, composite):
         else composite()
 
 
-neg = _unary_op("neg", "NegBackward0", False, lambda g, x, r: neg(g), saves=())
+_neg = _unary_op("neg", "NegBackward0", False, lambda g, x, r: neg(g), saves=())
+
+
+def neg(input, *, out=None):
+    if input._dtype is bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead." + _BOOL_HINT)
+    return _neg(input, out=out)
+
+
 negative = neg
 abs = _unary_op("abs", "AbsBackward0", False, lambda g, x, r: _fused_or("abs_grad", g, x, lambda: mul(g, sign(x))),
-                saves=("x",))
+                saves=("x",), refuse=(bool_,), kernel_name="abs_cpu")
 absolute = abs
 sign = _unary_op("sign", "SignBackward0", False, None)
 sgn = sign
@@ -751,8 +785,14 @@ tanh = _unary_op("tanh", "TanhBackward0", True,
 sigmoid = _unary_op("sigmoid", "SigmoidBackward0", True,
                     lambda g, x, r: _fused_or("sigmoid_grad", g, r, lambda: mul(g, mul(r, rsub(r, 1)))),
                     saves=("result",))
-relu = _unary_op("relu", "ReluBackward0", False,
-                 lambda g, x, r: _fused_or("relu_grad", g, r, lambda: mul(g, gt(r, 0))), saves=("result",))
+_relu = _unary_op("relu", "ReluBackward0", False,
+                  lambda g, x, r: _fused_or("relu_grad", g, r, lambda: mul(g, gt(r, 0))), saves=("result",))
+
+
+def relu(input, *, out=None):
+    if input._dtype is bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return _relu(input, out=out)
 erf = _unary_op("erf", "ErfBackward0", True,
                 lambda g, x, r: mul(mul(g, exp(neg(mul(x, x)))), 2.0 / math.sqrt(math.pi)), saves=("x",))
 _floor = _unary_op("floor", "FloorBackward0", False, None)
@@ -763,6 +803,8 @@ _trunc = _unary_op("trunc", "TruncBackward0", False, None)
 def _rounding(float_op):
     """floor/ceil/trunc: integers are already whole, so PyTorch returns a copy of them."""
     def op(input, *, out=None):
+        if input._dtype is bool_:
+            raise _dt.not_implemented(f"{float_op.__name__}_vml_cpu", bool_)
         if not input._dtype.is_floating_point:
             return _out(D.contiguous_copy(input), out)
         return float_op(input, out=out)
@@ -772,7 +814,8 @@ def _rounding(float_op):
 
 floor, ceil, trunc = _rounding(_floor), _rounding(_ceil), _rounding(_trunc)
 fix = trunc
-frac = _unary_op("frac", "FracBackward0", False, lambda g, x, r: g, saves=())
+frac = _unary_op("frac", "FracBackward0", False, lambda g, x, r: g, saves=(), refuse="integral",
+                 kernel_name="frac_cpu")
 reciprocal = _unary_op("reciprocal", "ReciprocalBackward0", True, lambda g, x, r: neg(mul(g, mul(r, r))),
                        saves=("result",))
 square_ = _unary_op("square", "PowBackward0", False, lambda g, x, r: mul(mul(g, x), 2), saves=("x",))
@@ -848,12 +891,36 @@ def clamp(input, min=None, max=None, *, out=None):
 clip = clamp
 
 
+class ClampBackward0(Node):
+    """clamp with tensor bounds: g flows to x where it is inside, to the bound that was hit otherwise."""
+
+    def backward(self, g):
+        x, lo, hi = self.saved_tensors
+        nf = self.next_functions
+        zero = g.new_zeros(())
+        below = lt(x, lo) if lo is not None else None
+        above = gt(x, hi) if hi is not None else None
+        outside = below if above is None else (above if below is None else logical_or(below, above))
+        g_x = where(outside, zero, g) if nf[0][0] is not None else None
+        g_lo = where(logical_and(below, logical_not(above)) if above is not None else below, g, zero) \
+            if lo is not None and nf[1][0] is not None else None
+        g_hi = where(above, g, zero) if hi is not None and nf[2][0] is not None else None
+        return g_x, g_lo, g_hi
+
+
 def _clamp_tensor(input, lo, hi):
-    result = input
-    if lo is not None:
-        result = maximum(result, lo if isinstance(lo, Tensor) else full_like_scalar(input, lo))
-    if hi is not None:
-        result = minimum(result, hi if isinstance(hi, Tensor) else full_like_scalar(input, hi))
+    with _no_grad():
+        lo_t = lo if isinstance(lo, Tensor) or lo is None else full_like_scalar(input, lo)
+        hi_t = hi if isinstance(hi, Tensor) or hi is None else full_like_scalar(input, hi)
+        result = input
+        if lo_t is not None:
+            result = maximum(result, lo_t)
+        if hi_t is not None:
+            result = minimum(result, hi_t)
+    if _requires(input, lo_t, hi_t):
+        n = ClampBackward0()
+        n.save(input, lo_t, hi_t)
+        _record(n, result, input, lo_t, hi_t)
     return result
 
 
@@ -888,7 +955,7 @@ def where(condition, input=None, other=None, *, out=None):
             condition = D.cast(condition, bool_)
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{condition._dtype.name.capitalize()}"
+                               f"{_dt.scalar_name(condition._dtype)}"
                                + hint("compare to get a mask: tcli.where(x > 0, x, y)."))
     like = input if isinstance(input, Tensor) else other
     if not isinstance(like, Tensor):
@@ -926,7 +993,7 @@ class MaskedFillBackward0(Node):
 def masked_fill(input, mask, value):
     if not isinstance(mask, Tensor) or mask._dtype is not bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}"
+                           f"{_dt.cpp_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__}"
                            + hint("build the mask with a comparison, e.g. x.masked_fill(x < 0, 0)."))
     if isinstance(value, Tensor):
         if value.dim() != 0:
@@ -948,6 +1015,11 @@ def masked_fill(input, mask, value):
 
 
 class LerpBackward0(Node):
+    """lerp with a number weight (LerpBackward0) or a tensor weight (LerpBackward1)."""
+
+    def name(self):
+        return "LerpBackward0" if self.ctx is not None else "LerpBackward1"
+
     def backward(self, g):
         nf = self.next_functions
         w = self.ctx

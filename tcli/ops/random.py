@@ -111,7 +111,7 @@ def _float_target(shape, dtype, device, kernel):
     check_sizes_nonnegative(shape)
     dtype = _dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)
     if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dt.legacy_type_name(dtype)[6:-6]}'"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dt.scalar_name(dtype)}'"
                                   + hint("rand/randn make floating point tensors; use randint for integers."))
     return D.empty(shape, dtype, _device(device))
 

@@ -20,11 +20,14 @@ def _prod(shape):
     return numel_of(shape)
 
 
+_ALL_DIMS = [tuple(range(n)) for n in range(16)]
+
+
 def _dims_of(x, dim):
     """Reduced dims as a sorted tuple (None = all dims)."""
-    nd = x.dim()
+    nd = len(x._shape)
     if dim is None:
-        return tuple(range(nd))
+        return _ALL_DIMS[nd] if nd < 16 else tuple(range(nd))
     if isinstance(dim, (tuple, list)):
         return tuple(sorted(wrap_dims(dim, nd)))
     return (wrap_dim(dim, nd),)
@@ -54,6 +57,16 @@ def _out_shape(x, dims, keepdim):
 
 def _run(op, x, dims, keepdim, out_dtype, empty_value=None, name=None):
     """A reduction through the kernel: x must already be in the dtype the kernel computes in."""
+    if x._dense and len(dims) == len(x._shape):  # everything, from one contiguous buffer
+        n = x._buf.shape[0]
+        out = D.empty((1,) * len(dims) if keepdim else (), out_dtype, x._device)
+        if n:
+            D.K.reduce(op, out._buf, x._buf, 1, n, 1)
+        elif empty_value is None:
+            raise _empty_reduction_error(name or op, x, dims)
+        else:
+            D.fill(out, empty_value)
+        return out
     shape = _out_shape(x, dims, keepdim)
     buf, outer, red, inner = _layout(x, dims)
     out = D.empty(shape, out_dtype, x._device)
@@ -148,7 +161,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if not acc.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
-            f"Got: {_dt.legacy_type_name(acc)[6:-6]}"
+            f"Got: {_dt.scalar_name(acc)}"
             + hint("call .float() first (x.float().mean()), or pass dtype=tcli.float32."))
     dims = _dims_of(input, dim)
     result = _finish(_run("mean", _in(input, acc), dims, keepdim, D.float32 if acc is D.float16 else acc, math.nan),
@@ -455,7 +468,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def _var_std(input, dim, correction, keepdim, std):
     if not input._dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
-                           f"{_dt.legacy_type_name(input._dtype)[6:-6]}" + hint("call .float() first."))
+                           f"{_dt.scalar_name(input._dtype)}" + hint("call .float() first."))
     dims = _dims_of(input, dim)
     compute = D.float32 if input._dtype is D.float16 else input._dtype
     x = _in(input, compute)
@@ -527,7 +540,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_dt.legacy_type_name(x._dtype)[6:-6]}")
+                           f"{_dt.scalar_name(x._dtype)}")
     from .pointwise import abs as abs_
     from .pointwise import pow, sqrt
     dims = _dims_of(x, dim)
@@ -621,7 +634,7 @@ def _softmax(input, dim, dtype, kind):
     x = input if input._dtype.is_floating_point else None
     if x is None:
         raise NotImplementedError(f"\"{kind}_lastdim_kernel_impl\" not implemented for "
-                           f"'{_dt.legacy_type_name(input._dtype)[6:-6]}'"
+                           f"'{_dt.scalar_name(input._dtype)}'"
                            + hint("softmax needs floating point input: x.float()."))
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
     compute = D.float32 if x._dtype is D.float16 else x._dtype

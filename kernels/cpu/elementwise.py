@@ -710,7 +710,7 @@ def masked_grad(keep, g, _unused):
 OP = None
 
 
-@njit(inline="always")
+@njit
 def _outer_count(shape):
     outer = 1
     for d in range(shape.shape[0] - 1):
@@ -718,14 +718,14 @@ def _outer_count(shape):
     return outer
 
 
-@njit(inline="always")
+@njit
 def _chunk(c, nchunks, outer):
     per = (outer + nchunks - 1) // nchunks
     k0 = c * per
     return k0, min(outer, k0 + per)
 
 
-@njit(inline="always")
+@njit
 def _start_index(k, shape):
     idx = np.zeros(max(shape.shape[0] - 1, 1), np.int64)
     for d in range(shape.shape[0] - 2, -1, -1):
@@ -734,7 +734,7 @@ def _start_index(k, shape):
     return idx
 
 
-@njit(inline="always")
+@njit
 def _offset_of(idx, shape, strides, base):
     off = base
     for d in range(shape.shape[0] - 1):
@@ -742,7 +742,7 @@ def _offset_of(idx, shape, strides, base):
     return off
 
 
-@njit(inline="always")
+@njit
 def _next_row(idx, shape):
     """Advance the odometer over all dims but the last; return the lowest dim that moved."""
     for d in range(shape.shape[0] - 2, -1, -1):
@@ -753,7 +753,7 @@ def _next_row(idx, shape):
     return -1
 
 
-@njit(inline="always")
+@njit
 def _step(off, d, shape, strides):
     """Offset change when the odometer moved at dim d (every dim after d wrapped to 0)."""
     off += strides[d]

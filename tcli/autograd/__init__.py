@@ -28,7 +28,7 @@ def _as_list(x):
 
 
 def _initial_grads(outputs, grad_outputs, create_graph):
-    from ..ops.creation import ones_like
+    from ..ops._dispatch import filled
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
@@ -38,7 +38,7 @@ def _initial_grads(outputs, grad_outputs, create_graph):
                     "grad can be implicitly created only for scalar outputs"
                     + hint(f"the output has shape {list(out._shape)}; reduce it first (loss = out.sum() or "
                            ".mean()), or pass a gradient of the same shape: out.backward(tcli.ones_like(out))."))
-            g = ones_like(out)
+            g = filled(out._shape, out._dtype, 1, out._device)
         else:
             if g._shape != out._shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "

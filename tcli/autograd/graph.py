@@ -313,13 +313,16 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 continue
             if len(inputs) == 1:
                 g = inputs.pop()
-                out = node.backward(g) if g is not None else (None,) * len(node.next_functions)
+                out = list(node.backward(g)) if g is not None else []
             else:
-                out = node.backward(*inputs)
+                out = list(node.backward(*inputs))
             inputs = g = None
-            for (nxt, nr), g in zip(node.next_functions, out):
+            for i, (nxt, nr) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
+                g = None
+                if i < len(out):
+                    g, out[i] = out[i], None  # the list lets go, so refcounts show who else holds g
                 if g is not None:
                     shape = nxt._out_shape
                     if type(shape) is list:
@@ -328,16 +331,26 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         dtype = nxt._out_dtype
                     if g._shape != shape or g._dtype is not dtype:
                         g = _conform(g, shape, dtype)
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if (left == 0 and type(nxt) is AccumulateGrad and capture is None and nxt._hooks is None
+                        and nxt not in buffers):
+                    # A leaf reached by this edge only: accumulate now, no buffering round trip.
+                    var = nxt._variable()
+                    if g is not None and var is not None:
+                        accumulate_into(var, g)
+                    g = None
+                    continue
+                if g is not None:
                     slots = buffers.get(nxt)
                     if slots is None:
                         slots = buffers[nxt] = [None] * nxt.num_outputs()
                     prior = slots[nr]
                     slots[nr] = g if prior is None else prior + g
-                left = deps[nxt] - 1
-                deps[nxt] = left
+                    g = None
                 if left == 0:
                     ready.append(nxt)
-            out = g = None
+            out = None
     finally:
         grad_mode.STATE.enabled = prev
         if not retain_graph:

@@ -275,6 +275,19 @@ def map2_into(op, dst: Tensor, a: Tensor, b: Tensor):
     K.binary_strided(op, shape, o, x, y)
 
 
+def filled(shape, dtype, value, device=CPU) -> Tensor:
+    """A new dense tensor with every element ``value``."""
+    out = empty(shape, dtype, device)
+    if device is CPU and dtype is not float16:
+        n = out._buf.shape[0]
+        op = DenseOp.of("fill", True)
+        p = scalar_of(value, dtype)
+        ((op.serial if n < _PARALLEL_MIN else op.parallel) or op.resolve(n))(out._buf, out._buf, p, p)
+        return out
+    fill(out, value)
+    return out
+
+
 def fill(dst: Tensor, value):
     p = scalar_of(value, dst._dtype) if dst._dtype is not float16 else np.float16(value)
     if dst._dense:

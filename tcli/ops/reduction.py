@@ -465,21 +465,28 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _var_std(input, dim, _correction(unbiased, correction), keepdim, std=True)
 
 
+def _reduced(x, dims, keepdim, empty_value, run):
+    """Lay x out as (outer, red, inner), allocate the result and call run(out, x, outer, red, inner);
+    an empty reduction (red == 0) gives ``empty_value`` everywhere."""
+    shape = _out_shape(x, dims, keepdim)
+    buf, outer, red, inner = _layout(x, dims)
+    out = D.empty(shape, x._dtype, x._device)
+    if outer * inner:
+        if red == 0:
+            D.fill(out, empty_value)
+        else:
+            run(out._buf, buf, outer, red, inner)
+    return out
+
+
 def _var_std(input, dim, correction, keepdim, std):
     if not input._dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
                            f"{_dt.scalar_name(input._dtype)}" + hint("call .float() first."))
     dims = _dims_of(input, dim)
-    compute = D.float32 if input._dtype is D.float16 else input._dtype
-    x = _in(input, compute)
-    shape = _out_shape(x, dims, keepdim)
-    buf, outer, red, inner = _layout(x, dims)
-    out = D.empty(shape, compute, input._device)
-    if outer * inner:
-        if red == 0:
-            D.fill(out, math.nan)
-        else:
-            D.K.variance(out._buf, buf, outer, red, inner, correction)
+    x = _in(input, D.float32 if input._dtype is D.float16 else input._dtype)
+    out = _reduced(x, dims, keepdim, math.nan,
+                   lambda o, buf, outer, red, inner: D.K.variance(o, buf, outer, red, inner, correction))
     if std:
         out = D.map1("sqrt", out, out._dtype)
     result = _finish(out, input._dtype)
@@ -585,17 +592,8 @@ class LogsumexpBackward0(Node):
 def logsumexp(input, dim, keepdim=False):
     x = input if input._dtype.is_floating_point else D.cast(input, _dt.get_default_dtype())
     dims = _dims_of(x, dim)
-    compute = D.float32 if x._dtype is D.float16 else x._dtype
-    xc = _in(x, compute)
-    shape = _out_shape(xc, dims, keepdim)
-    buf, outer, red, inner = _layout(xc, dims)
-    out = D.empty(shape, compute, x._device)
-    if outer * inner:
-        if red == 0:
-            D.fill(out, -math.inf)
-        else:
-            D.K.logsumexp(out._buf, buf, outer, red, inner)
-    result = _finish(out, x._dtype)
+    xc = _in(x, D.float32 if x._dtype is D.float16 else x._dtype)
+    result = _finish(_reduced(xc, dims, keepdim, -math.inf, D.K.logsumexp), x._dtype)
     if _requires(input):
         n = LogsumexpBackward0()
         n.ctx = (x._shape, dims, keepdim)

@@ -57,6 +57,10 @@ def _ipow(x, y):
     """x ** y; for integers with a negative exponent, C's truncation as PyTorch computes it."""
 
 
+def _zero(x):
+    """0 in x's own type (a literal 0 would widen float32 arithmetic to float64; x * 0 is NaN for inf)."""
+
+
 def _mod(x, y):
     """Modulo whose result takes the divisor's sign (Python's and PyTorch's semantics)."""
 
@@ -97,6 +101,14 @@ def _tdiv_impl(x, y):
     return impl
 
 
+@overload(_zero, inline="always")
+def _zero_impl(x):
+    if isinstance(x, types.Float):
+        make = np.float32 if x.bitwidth == 32 else np.float64
+        return lambda x: make(0)
+    return lambda x: x - x
+
+
 @overload(_ipow, inline="always")
 def _ipow_impl(x, y):
     if isinstance(x, types.Integer) and isinstance(y, types.Integer):
@@ -107,7 +119,7 @@ def _ipow_impl(x, y):
                 return x
             if x == -1:
                 return x if y % 2 else -x
-            return x * 0  # |x| > 1: the result truncates to 0 (0 ** negative is 0 in PyTorch too)
+            return _zero(x)  # |x| > 1: the result truncates to 0 (0 ** negative is 0 in PyTorch too)
         return impl
     return lambda x, y: x ** y
 
@@ -278,7 +290,7 @@ def sigmoid(x, p, q):
 
 @_op(UNARY)
 def relu(x, p, q):
-    return 0 if x < 0 else x  # as PyTorch: NaN and -0. pass through
+    return _zero(x) if x < 0 else x  # as PyTorch: NaN and -0. pass through
 
 
 @_op(UNARY)
@@ -659,7 +671,7 @@ def bitwise_xor(x, y):
 
 @_op(BINARY)
 def relu_grad(g, y):
-    return g if y > 0 else g * 0  # PyTorch: threshold_backward passes g only where the output is > 0
+    return g if y > 0 else _zero(g)  # PyTorch's threshold_backward: 0 where the output is not > 0
 
 
 @_op(BINARY)
@@ -701,7 +713,7 @@ def addcmul(x, a, b):
 
 @_op(TERNARY)
 def masked_grad(keep, g, _unused):
-    return g if keep else g * 0
+    return g if keep else _zero(g)
 
 
 # ---- templates ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._jit import PARALLEL_MIN, KernelTable, chunks_for
-from .vmath import fexp
+from .vmath import fexp, fmaxnum
 
 # ---- combine functions: acc = OP(acc, x); FIN(acc, n) finishes (mean divides) -----------------------------
 
@@ -233,6 +233,16 @@ def _logsumexp(o, x, outer, red, inner):
 _LSE = KernelTable.pair("logsumexp", _logsumexp, {"logsumexp": None})
 
 
+@njit(fastmath={"nnan", "nsz", "reassoc"})
+def _row_max(row):
+    """max of a row, vectorised. NaNs are skipped here, which softmax can afford: a NaN in the row
+    still turns its sum, hence the whole row, into NaN."""
+    m = row[0]
+    for r in range(row.shape[0]):
+        m = fmaxnum(m, row[r])
+    return m
+
+
 def _softmax(o, x, outer, red, inner):
     """Softmax (OP=0) or log-softmax (OP=1) along r, max-shifted for stability.
 
@@ -242,15 +252,13 @@ def _softmax(o, x, outer, red, inner):
         if inner == 1:
             xr = x[k * red:(k + 1) * red]
             orow = o[k * red:(k + 1) * red]
-            m = xr[0]
+            m = _row_max(xr)
+            s = fexp(xr[0] - m)  # starts the sum in the input's dtype
+            orow[0] = s
             for r in range(1, red):
-                v = xr[r]
-                m = v if v > m else m
-            for r in range(red):
-                orow[r] = fexp(xr[r] - m)
-            s = orow[0] * 0
-            for r in range(red):
-                s += orow[r]
+                e = fexp(xr[r] - m)
+                orow[r] = e
+                s += e
             if OP == 0:
                 inv = 1 / s
                 for r in range(red):

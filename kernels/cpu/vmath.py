@@ -9,6 +9,7 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 
@@ -46,3 +47,18 @@ def _fexp_impl(x):
     if x == types.float32:
         return lambda x: _exp_f32(x)
     return lambda x: math.exp(x)
+
+
+@intrinsic
+def fmaxnum(typingctx, a, b):
+    """llvm.maxnum: the max LLVM turns into vector max instructions inside a reduction loop
+    (numba's own max carries NaN checks that keep the loop scalar). A NaN operand is ignored."""
+    if a != b or not isinstance(a, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        lty = context.get_value_type(signature.return_type)
+        name = "llvm.maxnum.f32" if lty == ir.FloatType() else "llvm.maxnum.f64"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(lty, [lty, lty]), name)
+        return builder.call(fn, args)
+    return a(a, b), codegen

@@ -39,7 +39,7 @@ CANDIDATES = ("tcli", "numpy", "torch")
 TORCH_THREADS = 2
 ROUNDS, QUICK_ROUNDS = 7, 3
 BLOCK_S, QUICK_BLOCK_S = 0.020, 0.010
-SETTLE_S = 0.005
+SETTLE_S = 0.25  # long enough for the previous candidate's spinning BLAS/OpenMP workers to sleep
 LR = 1e-6
 SUBPROCESS_TIMEOUT_S = 300.0
 

@@ -5,6 +5,9 @@ tensor and all its views; ``_shape``, ``_strides`` (in elements) and ``_offset``
 tensor's elements are. ``_dense`` marks the common case of a tensor that is exactly its whole
 buffer in row-major order, which lets ops hand buffers straight to dense kernels.
 
+Invariant the dense fast paths rely on: a dense CPU tensor's buffer is a writable, aligned,
+C-contiguous 1-D array of its dtype (from_numpy marks any other numpy memory as not dense).
+
 Ops live in ``tcli.ops`` and are attached as methods when ``tcli`` is imported; this module only
 holds what a tensor *is*.
 """

@@ -284,8 +284,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         node, nr = edge(t)
         if node is not None:
             _add_to_buffer(buffers, node, nr, g)
-    del grads
-    deps = _dependencies(list(buffers))
+    grads = g = None
+    deps = _dependencies(buffers)
     ready = [n for n in buffers if deps[n] == 0]
     captured = [None] * len(capture) if capture else None
     prev = grad_mode.STATE.enabled

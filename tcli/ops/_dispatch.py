@@ -122,16 +122,34 @@ class DenseOp:
             op = cls._instances[name] = cls(name, unary)
         return op
 
-    __slots__ = ("name", "serial", "parallel", "unary")
+    __slots__ = ("name", "serial", "parallel", "unary", "entries")
 
     def __init__(self, name, unary=False):
         self.name, self.unary = name, unary
         self.serial = self.parallel = None
+        self.entries = {}  # input dtype -> the serial kernel's compiled entry point
 
     def resolve(self, n):
         table = K.unary_kernel if self.unary else K.binary_kernel
         self.serial, self.parallel = table(self.name, 0), table(self.name, 1 << 62)
         return self.serial if n < _PARALLEL_MIN else self.parallel
+
+    def entry(self, dtype, *args):
+        """Run the serial kernel on args and remember its compiled entry point for ``dtype``.
+
+        Calling the entry point skips numba's argument typing (~100 ns of a ~1 us op). That is only
+        sound for arguments of exactly the compiled types, which dense CPU buffers guarantee: they
+        are writable, aligned, C-contiguous 1-D arrays of the tensor's dtype (see Tensor), and the
+        op's other arguments are fixed by the input dtype.
+        """
+        kernel = self.serial or self.resolve(0)
+        kernel(*args)
+        try:
+            import numba
+            signature = tuple(numba.typeof(a) for a in args)
+            self.entries[dtype] = kernel.overloads[signature].entry_point
+        except (KeyError, AttributeError):  # a numba without this internal: keep dispatching
+            self.entries[dtype] = kernel
 
 
 
@@ -144,9 +162,16 @@ def fast_binary(op: DenseOp, a: Tensor, b: Tensor, result_dtype=None):
         out_dt = result_dtype or dt
         abuf = a._buf
         n = abuf.shape[0]
-        buf = _np_empty(n, out_dt.np) if n < _PARALLEL_MIN else K.alloc(n, out_dt.np)
-        kernel = (op.serial if n < _PARALLEL_MIN else op.parallel) or op.resolve(n)
-        kernel(buf, abuf, b._buf)
+        if n < _PARALLEL_MIN:
+            buf = _np_empty(n, out_dt.np)
+            entry = op.entries.get(dt)
+            if entry is None:
+                op.entry(dt, buf, abuf, b._buf)
+            else:
+                entry(buf, abuf, b._buf)
+        else:
+            buf = K.alloc(n, out_dt.np)
+            (op.parallel or op.resolve(n))(buf, abuf, b._buf)
         t = _new_object(Tensor)
         t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, out_dt
         return t
@@ -161,9 +186,16 @@ def fast_scalar(op: DenseOp, a: Tensor, value, result_dtype=None):
         out_dt = result_dtype or dt
         abuf = a._buf
         n = abuf.shape[0]
-        buf = _np_empty(n, out_dt.np) if n < _PARALLEL_MIN else K.alloc(n, out_dt.np)
-        kernel = (op.serial if n < _PARALLEL_MIN else op.parallel) or op.resolve(n)
-        kernel(buf, abuf, p, p)
+        if n < _PARALLEL_MIN:
+            buf = _np_empty(n, out_dt.np)
+            entry = op.entries.get(dt)
+            if entry is None:
+                op.entry(dt, buf, abuf, p, p)
+            else:
+                entry(buf, abuf, p, p)
+        else:
+            buf = K.alloc(n, out_dt.np)
+            (op.parallel or op.resolve(n))(buf, abuf, p, p)
         t = _new_object(Tensor)
         t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, out_dt
         return t
@@ -279,13 +311,24 @@ def filled(shape, dtype, value, device=CPU) -> Tensor:
     """A new dense tensor with every element ``value``."""
     out = empty(shape, dtype, device)
     if device is CPU and dtype is not float16:
-        n = out._buf.shape[0]
-        op = DenseOp.of("fill", True)
+        buf = out._buf
+        n = buf.shape[0]
+        op = _FILL
         p = scalar_of(value, dtype)
-        ((op.serial if n < _PARALLEL_MIN else op.parallel) or op.resolve(n))(out._buf, out._buf, p, p)
+        if n >= _PARALLEL_MIN:
+            (op.parallel or op.resolve(n))(buf, buf, p, p)
+        else:
+            entry = op.entries.get(dtype)
+            if entry is None:
+                op.entry(dtype, buf, buf, p, p)
+            else:
+                entry(buf, buf, p, p)
         return out
     fill(out, value)
     return out
+
+
+_FILL = DenseOp.of("fill", True)
 
 
 def fill(dst: Tensor, value):

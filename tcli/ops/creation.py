@@ -233,7 +233,7 @@ def _wrap_numpy(arr) -> Tensor:
                          "array to reallocate the memory.")
     shape = tuple(arr.shape)
     strides = tuple(s // item for s in arr.strides)
-    if arr.flags.c_contiguous:
+    if arr.flags.c_contiguous and arr.flags.aligned and arr.flags.writeable:
         buf = arr.reshape(-1)
         return Tensor._make(buf, shape, contiguous_strides(shape), 0, dtype, None, True)
     extent = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0

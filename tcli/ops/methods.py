@@ -5,12 +5,18 @@ from __future__ import annotations
 from .. import autograd
 from .. import dtypes as _dtypes
 from .._tensor import Tensor
+from ..autograd import graph
 from . import _dispatch as D
 from . import conversion, creation, indexing, inplace, linalg, pointwise, random, reduction, shape
 from .pointwise import is_number
 
 
 def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    if gradient is None and inputs is None and self._requires_grad and self.numel() == 1:
+        # loss.backward(): the common case, without the list handling of autograd.backward
+        seed = D.filled(self._shape, self._dtype, 1, self._device)
+        graph.run_backward((self,), (seed,), bool(retain_graph or create_graph), create_graph)
+        return
     autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
 
@@ -217,9 +223,11 @@ METHODS = {
     "floor_divide_": _inplace(pointwise.floor_divide), "maximum_": _inplace(pointwise.maximum),
     "t_": None, "squeeze_": None, "unsqueeze_": None,
     # operators
-    "__add__": pointwise.add, "__radd__": _commuted(pointwise.add), "__iadd__": _inplace_binary("add", pointwise.add),
-    "__sub__": pointwise.sub, "__rsub__": _rsub, "__isub__": _inplace_binary("sub", pointwise.sub),
-    "__mul__": pointwise.mul, "__rmul__": _commuted(pointwise.mul), "__imul__": _inplace_binary("mul", pointwise.mul),
+    "__add__": pointwise.add_operator, "__radd__": _commuted(pointwise.add),
+    "__iadd__": _inplace_binary("add", pointwise.add),
+    "__sub__": pointwise.sub_operator, "__rsub__": _rsub, "__isub__": _inplace_binary("sub", pointwise.sub),
+    "__mul__": pointwise.mul_operator, "__rmul__": _commuted(pointwise.mul),
+    "__imul__": _inplace_binary("mul", pointwise.mul),
     "__truediv__": pointwise.div, "__rtruediv__": _reflected(pointwise.div), "__itruediv__": _inplace(pointwise.div),
     "__floordiv__": pointwise.floor_divide, "__rfloordiv__": _reflected(pointwise.floor_divide),
     "__ifloordiv__": _inplace(pointwise.floor_divide),

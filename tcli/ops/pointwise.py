@@ -273,6 +273,55 @@ class Atan2Backward0(Node):
 _ADD, _SUB, _MUL = D.DenseOp("add"), D.DenseOp("sub"), D.DenseOp("mul")
 _ADD_S, _SUB_S, _MUL_S = D.DenseOp("add_s", True), D.DenseOp("sub_s", True), D.DenseOp("mul_s", True)
 
+def _record_add(result, a, b, number):
+    n = AddBackward0()
+    n.ctx = 1
+    _record(n, result, a, b)
+
+
+def _record_sub(result, a, b, number):
+    n = SubBackward0()
+    n.ctx = 1
+    _record(n, result, a, b)
+
+
+def _record_mul(result, a, b, number):
+    n = MulBackward0()
+    if b is None:
+        n.ctx = number
+    else:
+        n.ctx = None
+        n.save(a if b._requires_grad else None, b if a._requires_grad else None)
+    _record(n, result, a, b)
+
+
+def operator(dense, scalar, fallback, record, bool_ok=True):
+    """``a <op> b`` for Tensor's dunder methods: the dense fast path first, ``fallback(a, b)`` otherwise.
+
+    ``record(result, a, b_or_None, number)`` attaches the gradient node when one is needed;
+    ``bool_ok=False`` sends bool tensors to the fallback (and its error).
+    """
+    def op(self, other):
+        t = type(other)
+        if not bool_ok and self._dtype is bool_:
+            return fallback(self, other)
+        if t in TENSOR_TYPES:
+            result = D.fast_binary(dense, self, other)
+            if result is not None:
+                if STATE.enabled and (self._requires_grad or other._requires_grad):
+                    record(result, self, other, None)
+                return result
+        elif t is float or t is int:
+            result = D.fast_scalar(scalar, self, other)
+            if result is not None:
+                if STATE.enabled and self._requires_grad:
+                    record(result, self, None, other)
+                return result
+        return fallback(self, other)
+    op.__name__ = op.__qualname__ = f"__{fallback.__name__}__"
+    return op
+
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other."""
     t = type(other)
@@ -1129,3 +1178,9 @@ def _out(result, out):
         return out
     out.copy_(result)
     return out
+
+
+# Tensor's +, - and * (their reflected forms go through the functions above).
+add_operator = operator(_ADD, _ADD_S, add, _record_add)
+sub_operator = operator(_SUB, _SUB_S, sub, _record_sub, bool_ok=False)
+mul_operator = operator(_MUL, _MUL_S, mul, _record_mul)

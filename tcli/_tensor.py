@@ -119,15 +119,16 @@ class Tensor:
 
     @property
     def _version(self) -> Version:
-        """The version counter, shared with views; made on first use (most tensors never need one)."""
+        """The version counter, shared with views; made on first use (most tensors never need one).
+        A view made before its base had a counter finds it through ``_base``."""
         v = self._ver
         if v is None:
-            v = self._ver = Version()
+            v = self._ver = self._base._version if self._base is not None else Version()
         return v
 
-    def _view_of(self, shape, strides, offset):
+    def _view_of(self, shape, strides, offset, dense=None):
         """A view sharing storage and version counter; autograd wiring is the caller's job."""
-        t = Tensor._make(self._buf, shape, strides, offset, self._dtype, self._version, device=self._device)
+        t = Tensor._make(self._buf, shape, strides, offset, self._dtype, self._ver, dense, self._device)
         t._base = self if self._base is None else self._base
         return t
 

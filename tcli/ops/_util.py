@@ -96,6 +96,8 @@ def normalize_shape(args) -> tuple:
     """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size([2, 3])) as PyTorch does."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
+    if type(args) is tuple and all(type(a) is int for a in args):
+        return args
     out = []
     for a in args:
         if isinstance(a, bool) or not hasattr(a, "__index__"):

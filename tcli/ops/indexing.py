@@ -175,7 +175,35 @@ class IndexBackward0(Node):
         return (z,)
 
 
+def _simple_key(x, key):
+    """x[i], x[a:b:c] and tuples of them: the view straight away (None if the key is anything else)."""
+    if type(key) is int:
+        return select(x, 0, key) if x._shape else None
+    if type(key) is slice:  # PyTorch slices even for x[:] (SliceBackward0); in tuples full slices are skipped
+        return slice_dim(x, 0, key.start, key.stop, 1 if key.step is None else key.step) if x._shape else None
+    if type(key) is tuple and len(key) <= len(x._shape) and all(type(k) is int or type(k) is slice for k in key):
+        view, dim = x, 0
+        for k in key:
+            if type(k) is int:
+                view = select(view, dim, k)
+            else:
+                view = _slice(view, dim, k)
+                dim += 1
+        return view
+    return None
+
+
+def _slice(x, dim, k):
+    step = 1 if k.step is None else k.step
+    if k.start is None and k.stop is None and step == 1:
+        return x
+    return slice_dim(x, dim, k.start, k.stop, step)
+
+
 def getitem(x: Tensor, key):
+    view = _simple_key(x, key)
+    if view is not None:
+        return view if view is not x else _alias(x)
     key = _expand_ellipsis(_normalize_key(key, x), x.dim())
     view, advanced = _apply_basic(x, key)
     if not advanced:

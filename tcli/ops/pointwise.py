@@ -101,7 +101,34 @@ def _binary_forward(kernel, a: Tensor, b, *, result=None, floating=False):
     if floating and not compute.is_floating_point:
         compute = _dt.get_default_dtype()
     shape = a._shape if a._shape == b._shape else broadcast_shapes(a._shape, b._shape)
+    # One side a single value broadcast (an expanded gradient of a sum, a 0-d tensor): a scalar kernel
+    # over the other side, instead of the strided kernel walking a zero-stride operand.
+    if compute is not D.float16:
+        if b._dense and shape == b._shape and kernel in _REVERSED_SCALAR_FORM and _one_value(a):
+            a, b, kernel = b, a, _REVERSED_SCALAR_FORM[kernel]
+        elif a._dense and shape == a._shape and kernel in _SCALAR_FORM and _one_value(b):
+            kernel = _SCALAR_FORM[kernel]
+        else:
+            return D.map2(kernel, a, b, compute, result or compute, shape)
+        x = a if a._dtype is compute else D.cast(a, compute)
+        return D.map1(kernel, x, result or compute, D.scalar_of(b._buf[b._offset].item(), compute))
     return D.map2(kernel, a, b, compute, result or compute, shape)
+
+
+# binary kernel -> its tensor-op-number kernel
+_SCALAR_FORM = {k: k + "_s" for k in ("add", "sub", "mul", "div", "floordiv", "truncdiv", "rem", "pow",
+                                      "eq", "ne", "lt", "le", "gt", "ge")}
+_SCALAR_FORM.update(maximum="max_s", minimum="min_s", bitwise_and="and_s", bitwise_or="or_s", bitwise_xor="xor_s")
+# binary kernel -> the kernel computing number-op-tensor, given (tensor, number)
+_REVERSED_SCALAR_FORM = dict(add="add_s", mul="mul_s", sub="rsub_s", div="rdiv_s", floordiv="rfloordiv_s",
+                             truncdiv="rtruncdiv_s", rem="rrem_s", pow="rpow_s", maximum="max_s", minimum="min_s",
+                             eq="eq_s", ne="ne_s", lt="gt_s", le="ge_s", gt="lt_s", ge="le_s",
+                             bitwise_and="and_s", bitwise_or="or_s", bitwise_xor="xor_s")
+
+
+def _one_value(t: Tensor) -> bool:
+    """True if every element of t is the same memory location (a 1-element tensor, or one expanded)."""
+    return t._device is D.CPU and (len(t._buf) == 1 or not any(t._strides))
 
 
 def _rscalar_forward(kernel, number, a: Tensor, *, floating=False):

@@ -10,6 +10,7 @@ import warnings
 
 from .. import dtypes as _dt
 from .._tensor import Tensor, contiguous_strides, numel_of
+from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, attach, attach_multi
 from ..errors import hint, shape_str
 from . import _dispatch as D
@@ -17,9 +18,9 @@ from ._util import normalize_shape, wrap_dim, wrap_dims
 from .pointwise import _requires
 
 
-def _view(x: Tensor, shape, strides, offset, node_cls=None, ctx=None):
-    v = x._view_of(tuple(shape), tuple(strides), offset)
-    if node_cls is not None and _requires(x):
+def _view(x: Tensor, shape, strides, offset, node_cls=None, ctx=None, dense=None):
+    v = x._view_of(tuple(shape), tuple(strides), offset, dense)
+    if node_cls is not None and x._requires_grad and STATE.enabled:
         n = node_cls()
         n.ctx = ctx
         attach(n, v, x)
@@ -91,10 +92,19 @@ class UnsafeViewBackward0(ViewBackward0):
     pass
 
 
+def _new_shape(input, shape):
+    new_shape = normalize_shape(shape)
+    if -1 in new_shape or numel_of(new_shape) != numel_of(input._shape):
+        new_shape = infer_size(new_shape, numel_of(input._shape))
+    return new_shape
+
+
 def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
         return _view_as_dtype(input, shape[0])
-    new_shape = infer_size(normalize_shape(shape), input.numel())
+    new_shape = _new_shape(input, shape)
+    if input._dense:  # the common case: a whole contiguous buffer takes any shape of its size
+        return _view(input, new_shape, contiguous_strides(new_shape), 0, ViewBackward0, input._shape, True)
     strides = view_strides(input._shape, input._strides, new_shape)
     if strides is None:
         raise RuntimeError(
@@ -114,7 +124,9 @@ def _view_as_dtype(input, dtype):
 
 
 def reshape(input, *shape):
-    new_shape = infer_size(normalize_shape(shape), input.numel())
+    new_shape = _new_shape(input, shape)
+    if input._dense:
+        return _view(input, new_shape, contiguous_strides(new_shape), 0, ViewBackward0, input._shape, True)
     if new_shape == input._shape:
         return _view(input, new_shape, input._strides, input._offset, ViewBackward0, input._shape)
     strides = view_strides(input._shape, input._strides, new_shape)

@@ -65,6 +65,7 @@ class Tensor:
     _offset = 0
     _dense = True  # the whole buffer, row-major, from offset 0
     _ver = None
+    _base_fn = None  # for views: the base's grad_fn when this view's history was last set
     _device = CPU
     _requires_grad = False
     _grad_fn = None
@@ -98,43 +99,50 @@ class Tensor:
             t._offset = offset
         if version is not None:
             t._ver = version
-        if dense is None:
+        if dense is None:  # dense also promises a writable, aligned buffer (see the module docstring)
             n, contiguous = layout_of(shape)
-            dense = offset == 0 and buf.shape[0] == n and strides == contiguous
+            dense = (offset == 0 and buf.shape[0] == n and strides == contiguous and buf.flags.writeable
+                     and buf.flags.aligned)
         if not dense:
             t._dense = False
         if device is not CPU:
             t._device = device
         return t
 
-    @classmethod
-    def _fresh(cls, buf, shape, strides, dtype):
-        """A new dense CPU tensor over a whole new buffer (the hot path: only the slots are set)."""
-        t = object.__new__(cls)
-        t._buf = buf
-        t._shape = shape
-        t._strides = strides
-        t._dtype = dtype
-        return t
-
     @property
-    def _version(self) -> Version:
+    def _vc(self) -> Version:
         """The version counter, shared with views; made on first use (most tensors never need one).
         A view made before its base had a counter finds it through ``_base``."""
         v = self._ver
         if v is None:
-            v = self._ver = self._base._version if self._base is not None else Version()
+            v = self._ver = self._base._vc if self._base is not None else Version()
         return v
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (PyTorch's ``t._version``)."""
+        return self._vc.value
 
     def _view_of(self, shape, strides, offset, dense=None):
         """A view sharing storage and version counter; autograd wiring is the caller's job."""
         t = Tensor._make(self._buf, shape, strides, offset, self._dtype, self._ver, dense, self._device)
-        t._base = self if self._base is None else self._base
+        base = self if self._base is None else self._base
+        t._base = base
+        if base._grad_fn is not None:
+            t._base_fn = base._grad_fn
         return t
+
+    def _sync_view_history(self):
+        """After an in-place change to its base (through another view or the base itself), a view's
+        grad_fn must lead to the base's new history, as PyTorch regenerates it."""
+        base = self._base
+        if base is not None and self._base_fn is not base._grad_fn:
+            from .ops.inplace import refresh_view
+            refresh_view(self)
 
     def _detached(self):
         """An alias without history: same storage, same version counter."""
-        t = Tensor._make(self._buf, self._shape, self._strides, self._offset, self._dtype, self._version,
+        t = Tensor._make(self._buf, self._shape, self._strides, self._offset, self._dtype, self._vc,
                          self._dense, self._device)
         return t
 
@@ -242,6 +250,8 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            self._sync_view_history()
         return self._requires_grad
 
     @requires_grad.setter
@@ -268,10 +278,12 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._grad_fn is None
+        return self.grad_fn is None
 
     @property
     def grad_fn(self):
+        if self._base is not None:
+            self._sync_view_history()
         return self._grad_fn
 
     @property
@@ -355,10 +367,6 @@ class Tensor:
     @property
     def output_nr(self) -> int:
         return self._output_nr
-
-    @property
-    def _version_value(self) -> int:
-        return self._version.value
 
     # ---- Python protocol -----------------------------------------------------------------------------
 

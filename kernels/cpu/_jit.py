@@ -128,7 +128,7 @@ def chunks_for(work: int) -> int:
     """How many parallel chunks to split ``work`` elements into (1 means run serially)."""
     if work < PARALLEL_MIN or _threads[0] == 1:
         return 1
-    return min(_threads[0] * 4, max(1, work // (PARALLEL_MIN // 4)))
+    return min(_threads[0] * 4, max(1, work // max(1, PARALLEL_MIN // 4)))
 
 
 def compiled_signatures() -> int:

@@ -1,7 +1,8 @@
 """Indexing kernels: offsets from index tensors (with bounds checks), gather/scatter, nonzero, sorting.
 
-Numba runs without bounds checks, so every kernel that follows user-supplied indices validates
-them first and reports the first bad one back (as a return value) instead of touching memory.
+Numba runs without bounds checks. index_offsets and check_range validate user indices and report
+the first bad one (as a return value) instead of touching memory; gather_dim, scatter_dim,
+scatter_rows and one_hot trust their callers (tcli.ops.indexing), which check indices and shapes.
 """
 
 from __future__ import annotations

@@ -195,10 +195,8 @@ def _product(out, a, b):
 
 
 def matmul(out, a, b):
-    """out = a @ b for 2-D arrays (any strides; out C-contiguous)."""
+    """out = a @ b for 2-D arrays, or out[i] = a[i] @ b[i] for 3-D ones (any strides; out C-contiguous)."""
     _product(out, a, b)
 
 
-def bmm(out, a, b):
-    """out[i] = a[i] @ b[i] for 3-D arrays."""
-    _product(out, a, b)
+bmm = matmul

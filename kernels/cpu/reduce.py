@@ -111,6 +111,7 @@ def _reduce_all(o, x, nchunks):
     """o[0] = reduce of all of x (len >= 1), in parallel chunks."""
     n = x.shape[0]
     per = (n + nchunks - 1) // nchunks
+    nchunks = (n + per - 1) // per  # no empty chunk: each starts from its own first element
     partial = np.empty(nchunks, o.dtype)
     for c in prange(nchunks):
         part = x[c * per:min(n, (c + 1) * per)]

@@ -74,7 +74,7 @@ class Node:
             if t is None:
                 versions.append(0)
                 continue
-            v = t._version
+            v = t._vc
             v.saved = True
             versions.append(v.value)
         self._saved = tensors
@@ -98,17 +98,8 @@ class Node:
                 _raise_modified(t, expected, self)
         return saved
 
-    def output_meta(self, nr):
-        """(shape, dtype) of output ``nr``: what a gradient flowing into it must look like."""
-        if type(self._out_shape) is list:
-            return self._out_shape[nr], self._out_dtype[nr]
-        return self._out_shape, self._out_dtype
-
     def num_outputs(self) -> int:
         return len(self._out_shape) if type(self._out_shape) is list else 1
-
-    def needs_input_grad(self, i) -> bool:
-        return self.next_functions[i][0] is not None
 
     def name(self) -> str:
         return type(self).__name__
@@ -144,14 +135,14 @@ def _raise_modified(t, expected, node):
     desc = f"[{legacy_type_name(t._dtype)} [{', '.join(str(s) for s in t._shape)}]]"
     producer = t._grad_fn
     of = f", which is output {t._output_nr} of {producer.name()}," if producer is not None else ""
-    where = t._version.where
+    where = t._vc.where
     hint = ("hint: a tensor that backward needs was changed in place after it was used"
             + (f", here:\n  {describe_location(where)}" if where else "")
             + "\n  Use the out-of-place form (x = x + 1, not x += 1 or x.add_(1)), or .clone() it before "
             "changing it.")
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"{desc}{of} is at version {t._version.value}; expected version {expected} instead. Hint: enable "
+        f"{desc}{of} is at version {t._vc.value}; expected version {expected} instead. Hint: enable "
         "anomaly detection to find the operation that failed to compute its gradient, with "
         f"torch.autograd.set_detect_anomaly(True).\n{hint}")
 
@@ -214,6 +205,8 @@ _NO_EDGE = (None, 0)
 
 def edge(t):
     """The (node, output_nr) pair through which gradient flows back into tensor t."""
+    if t._base is not None:
+        t._sync_view_history()
     fn = t._grad_fn
     if fn is not None:
         return (fn, t._output_nr)
@@ -294,6 +287,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         while ready:
             node = ready.pop()
             inputs = buffers.pop(node, None) or [None]
+            if node._hooks is not None:  # hooks first: retain_grad and autograd.grad see what they return
+                for hook in node._hooks:
+                    hook(inputs)
             if capture:
                 for nr, g in enumerate(inputs):
                     slot = capture.get((node, nr))
@@ -301,9 +297,6 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         captured[slot] = g
             if node._retained is not None:
                 _retain(node, inputs)
-            if node._hooks is not None:
-                for hook in node._hooks:
-                    hook(inputs)
             if type(node) is AccumulateGrad:
                 g = inputs.pop()
                 if capture is None and g is not None:

@@ -12,6 +12,7 @@ import numpy as np
 from .. import dtypes as _dt
 from .._tensor import Tensor, layout_of
 from ..device import CPU
+from ..errors import hint
 from ..kernels.config import PARALLEL_MIN as _PARALLEL_MIN
 from ._util import coalesce, expand_strides
 
@@ -55,13 +56,6 @@ def empty(shape, dtype, device=CPU) -> Tensor:
     return t
 
 
-def operand(t: Tensor, shape=None):
-    """(buffer, offset, strides) of t, broadcast to ``shape`` if given."""
-    if shape is None or shape == t._shape:
-        return t._buf, t._offset, t._strides
-    return t._buf, t._offset, expand_strides(t._shape, t._strides, shape)
-
-
 def _strided_args(shape, tensors, shapes=None):
     """Coalesced shape and (buf, off, strides) for each tensor, all viewed at ``shape``."""
     strides = [t._strides if t._shape == shape else expand_strides(t._shape, t._strides, shape)
@@ -84,6 +78,8 @@ def scalar_of(value, dtype):
     """
     if dtype is float16:
         dtype = float32
+    if isinstance(value, int) and not -(1 << 63) <= value < (1 << 64):
+        raise RuntimeError("Overflow when unpacking long")
     try:
         return dtype.np.type(value)
     except OverflowError:
@@ -154,12 +150,12 @@ class DenseOp:
 
 
 
-def fast_binary(op: DenseOp, a: Tensor, b: Tensor, result_dtype=None):
+def fast_binary(op: DenseOp, a: Tensor, b: Tensor):
     """op(a, b) for two dense CPU tensors of one shape and dtype (not float16); None if that does not hold."""
     dt = a._dtype
     if (b._dtype is dt and a._dense and b._dense and a._shape == b._shape and dt is not float16
             and a._device is CPU and b._device is CPU):
-        out_dt = result_dtype or dt
+        out_dt = dt
         abuf = a._buf
         n = abuf.shape[0]
         if n < _PARALLEL_MIN:
@@ -178,12 +174,12 @@ def fast_binary(op: DenseOp, a: Tensor, b: Tensor, result_dtype=None):
     return None
 
 
-def fast_scalar(op: DenseOp, a: Tensor, value, result_dtype=None):
+def fast_scalar(op: DenseOp, a: Tensor, value):
     """op(a, number) for a dense float CPU tensor and a Python number; None if that does not hold."""
     dt = a._dtype
     if a._dense and (dt is float32 or dt is _float64) and a._device is CPU:
         p = dt.np.type(value)
-        out_dt = result_dtype or dt
+        out_dt = dt
         abuf = a._buf
         n = abuf.shape[0]
         if n < _PARALLEL_MIN:
@@ -278,12 +274,49 @@ def _check_fits(x: Tensor, shape):
         expand(x.detach(), shape)
 
 
+def _span(t: Tensor):
+    """The first and last storage slots t touches."""
+    last = t._offset + sum((n - 1) * s for n, s in zip(t._shape, t._strides))
+    return t._offset, last
+
+
+def _writable_source(dst: Tensor, src: Tensor) -> Tensor:
+    """src, made safe to read while dst is written: PyTorch's errors for overlapping memory, and a copy
+    where the overlap is harmless to PyTorch but would make the result depend on loop order."""
+    if src._buf is not dst._buf or 0 in src._shape or 0 in dst._shape:
+        return src
+    if src._offset == dst._offset and src._strides == dst._strides and src._shape == dst._shape:
+        return src  # elementwise in place: each element reads itself first
+    lo, hi = _span(src)
+    dlo, dhi = _span(dst)
+    if hi < dlo or dhi < lo:
+        return src
+    if src.is_contiguous() and dst.is_contiguous():
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                           "to a single memory location. Please clone() the tensor before performing the operation."
+                           + hint("the source overlaps the destination, e.g. t[1:] = t[:-1]; write t[1:] = "
+                                  "t[:-1].clone()."))
+    return contiguous_copy(src)
+
+
+def _check_destination(dst: Tensor):
+    """Writing into an expanded tensor would write one memory slot many times."""
+    for n, s in zip(dst._shape, dst._strides):
+        if s == 0 and n > 1:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation."
+                               + hint("this tensor is an expand()ed view; clone() it (or use expand(...).clone()) "
+                                      "before writing into it."))
+
+
 def map1_into(op, dst: Tensor, x: Tensor, p=0, q=0):
     """dst[...] = op(x) with x broadcast to dst's shape; dst may be any strided view."""
     if dst._dense and x._dense and dst._shape == x._shape and dst._dtype is not float16:
         K.unary(op, dst._buf, x._buf, p, q)
         return
     _check_fits(x, dst._shape)
+    _check_destination(dst)
+    x = _writable_source(dst, x)
     if dst._dtype is float16 and op != "copy":
         tmp = map1(op, x if x._shape == dst._shape else x.expand(dst._shape), float32, p, q)
         map1_into("copy", dst, tmp)
@@ -296,6 +329,8 @@ def map2_into(op, dst: Tensor, a: Tensor, b: Tensor):
     """dst[...] = op(a, b), with a and b in dst's dtype, broadcast to dst's shape."""
     _check_fits(a, dst._shape)
     _check_fits(b, dst._shape)
+    _check_destination(dst)
+    a, b = _writable_source(dst, a), _writable_source(dst, b)
     if dst._dtype is float16:
         tmp = map2(op, a, b, float32, float32, dst._shape)
         map1_into("copy", dst, tmp)
@@ -331,8 +366,22 @@ def filled(shape, dtype, value, device=CPU) -> Tensor:
 _FILL = DenseOp.of("fill", True)
 
 
+def _fill_value(value, dtype):
+    """value as dtype, or PyTorch's overflow error (fills check the range; arithmetic wraps)."""
+    if dtype is float16:
+        return np.float16(value)
+    if isinstance(value, int) and not dtype.is_floating_point and dtype is not _dt.bool_:
+        info = np.iinfo(dtype.np)
+        if not info.min <= value <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {_C_INT_NAMES[dtype.name]} without overflow")
+    return scalar_of(value, dtype)
+
+
+_C_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
 def fill(dst: Tensor, value):
-    p = scalar_of(value, dst._dtype) if dst._dtype is not float16 else np.float16(value)
+    p = _fill_value(value, dst._dtype)
     if dst._dense:
         K.unary("fill", dst._buf, dst._buf, p, p)
     else:

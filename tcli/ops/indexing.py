@@ -39,6 +39,9 @@ def _as_index_tensor(obj, device):
 
 def _normalize_key(key, x):
     """A tuple of ints, slices, None, Ellipsis and index tensors, with lists/arrays made tensors."""
+    if type(key) is list and len(key) < 32 and any(
+            isinstance(k, (Tensor, list, tuple, slice)) or k is None or k is Ellipsis for k in key):
+        key = tuple(key)  # PyTorch (like old numpy) reads such a list as a tuple of indices
     if not isinstance(key, tuple):
         key = (key,)
     out = []
@@ -157,7 +160,7 @@ def _offsets(view, advanced):
     return offsets, idx_shape
 
 
-def _result_layout(view, advanced, idx_shape):
+def _result_layout(view, advanced):
     """Shape and strides of the non-indexed dims, and where the index dims land in the result."""
     adv_dims = [d for d, _ in advanced]
     rest = [d for d in range(view.dim()) if d not in adv_dims]
@@ -229,12 +232,12 @@ def _alias(x):
 
 def _gather(view, advanced):
     offsets, idx_shape = _offsets(view, advanced)
-    rest, insert_at = _result_layout(view, advanced, idx_shape)
+    rest, insert_at = _result_layout(view, advanced)
     rshape = tuple(view._shape[d] for d in rest)
     rstrides = tuple(view._strides[d] for d in rest)
     out = D.empty(idx_shape + rshape, view._dtype, view._device)
-    if out.numel():
-        D.K.gather_rows(out._buf, view._buf, offsets, np.array(rshape or (1,), np.int64),
+    if out.numel():  # a gather only moves bits: float16 travels as uint16
+        D.K.gather_rows(_bits(out._buf), _bits(view._buf), offsets, np.array(rshape or (1,), np.int64),
                         np.array(rstrides or (0,), np.int64))
     if insert_at:
         nb = len(idx_shape)
@@ -243,8 +246,18 @@ def _gather(view, advanced):
     return out
 
 
+def _bits(buf):
+    """float16 buffers as uint16 for kernels that only move values (numba has no float16)."""
+    return buf.view(np.uint16) if buf.dtype == np.float16 else buf
+
+
 def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
     """dst[key] = value (or += with accumulate), in place, no autograd."""
+    if accumulate and dst._dtype is _dt.float16:  # adding needs arithmetic: do it in float32
+        wide = D.cast(dst, _dt.float32)
+        _index_put(wide, key_or_advanced, value.to(_dt.float32), True)
+        D.map1_into("copy", dst, wide)
+        return
     if isinstance(key_or_advanced, list) and key_or_advanced and isinstance(key_or_advanced[0], tuple):
         view, advanced = dst, key_or_advanced
     else:
@@ -260,7 +273,7 @@ def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
             D.map1_into("copy", view, value)
         return
     offsets, idx_shape = _offsets(view, advanced)
-    rest, insert_at = _result_layout(view, advanced, idx_shape)
+    rest, insert_at = _result_layout(view, advanced)
     rshape = tuple(view._shape[d] for d in rest)
     rstrides = tuple(view._strides[d] for d in rest)
     target_shape = idx_shape + rshape
@@ -281,11 +294,8 @@ def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
                                f"indexing result of shape {list(target_shape)}") from None
     src = D.contiguous_copy(v if v._dtype is dst._dtype else v.to(dst._dtype))
     if src.numel():
-        buf = view._buf if view._dtype is not _dt.float16 else None
-        if buf is None:
-            raise NotImplementedError("index assignment into float16 tensors")
-        D.K.scatter_rows(buf, offsets, np.array(rshape or (1,), np.int64), np.array(rstrides or (0,), np.int64),
-                         src._buf, accumulate)
+        D.K.scatter_rows(_bits(view._buf), offsets, np.array(rshape or (1,), np.int64),
+                         np.array(rstrides or (0,), np.int64), _bits(src._buf), accumulate)
 
 
 class IndexPutBackward(Node):
@@ -394,8 +404,10 @@ def gather(input, dim, index, *, sparse_grad=False):
 def _scatter(input, dim, index, src, accumulate, name):
     index = _check_index_tensor(index, name)
     d = wrap_dim(dim, input.dim())
-    if not isinstance(src, Tensor):
+    src_is_tensor = isinstance(src, Tensor)
+    if not src_is_tensor:
         src = D.empty((), input._dtype, input._device)._fill_number(src)
+    _check_scatter_shapes(input, d, index, src if src_is_tensor else None)
     from .shape import expand
     if src.dim() == 0:
         src = expand(src, index._shape)
@@ -409,6 +421,23 @@ def _scatter(input, dim, index, src, accumulate, name):
                         np.array(s._strides or (1,), np.int64), np.array(index._shape or (1,), np.int64), d,
                         accumulate)
     return out, d
+
+
+def _check_scatter_shapes(input, d, index, src):
+    """PyTorch's checks: they also keep the kernel inside both buffers."""
+    if index.dim() != input.dim() and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if src is not None and src.dim() and src.dim() != index.dim() and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    too_big_self = any(index._shape[k] > input._shape[k] for k in range(index.dim()) if k != d)
+    too_big_src = src is not None and src.dim() and any(index._shape[k] > src._shape[k] for k in range(index.dim()))
+    if too_big_self or too_big_src:
+        what = (f"Expected index {list(index._shape)} to be no larger than self {list(input._shape)} apart from "
+                f"dimension {d}")
+        if src is not None and src.dim():
+            what += f" and to be no larger size than src {list(src._shape)}"
+        raise RuntimeError(what + hint("the index gives one position per element of src: make it the same shape "
+                                       "as src (or smaller), e.g. index.expand_as(src)."))
 
 
 class ScatterBackward0(Node):
@@ -484,20 +513,32 @@ def index_select(input, dim, index):
     return out
 
 
+class IndexAddBackward0(Node):
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        d, alpha = self.ctx
+        nf = self.next_functions
+        g_source = None
+        if nf[1][0] is not None:
+            g_source = index_select(g, d, index)
+            if alpha != 1:
+                g_source = g_source * alpha
+        return (g if nf[0][0] is not None else None), g_source
+
+
 def index_add(input, dim, index, source, *, alpha=1):
+    if index.dim() > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
     d = wrap_dim(dim, input.dim())
     out = D.contiguous_copy(input.detach())
-    src = source if alpha == 1 else source * alpha
-    _index_put(out, (slice(None),) * d + (index,), src.detach(), accumulate=True)
+    src = source.detach() if alpha == 1 else source.detach() * alpha
+    _index_put(out, (slice(None),) * d + (index,), src, accumulate=True)
     if _requires(input, source):
-        from .pointwise import add
-        return add(input, sub_detached(out, input))  # gradient: identity for input (source's unsupported)
+        n = IndexAddBackward0()
+        n.ctx = (d, alpha)
+        n.save(index)
+        attach(n, out, input, source)
     return out
-
-
-def sub_detached(a, b):
-    from .pointwise import sub
-    return sub(a.detach(), b.detach())
 
 
 class TakeBackward0(Node):
@@ -661,8 +702,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     from .reduction import ReturnTypes
-    values, indices = sort(input, dim)
     d = wrap_dim(dim, input.dim())
+    size = input._shape[d] if input.dim() else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    values, indices = sort(input, dim)
     v, i = select(values, d, k - 1), select(indices, d, k - 1)
     if keepdim:
         v, i = unsqueeze(v, d), unsqueeze(i, d)
@@ -673,6 +717,8 @@ def median(input, dim=None, keepdim=False):
     from .reduction import ReturnTypes
     if dim is None:
         flat = reshape(input, -1)
+        if flat.numel() == 0 or (flat._dtype.is_floating_point and bool(flat.detach().isnan().any())):
+            return D.filled((), input._dtype, float("nan"))  # PyTorch: NaN (or nothing) gives NaN
         values, _ = sort(flat)
         return values[(flat.numel() - 1) // 2]
     d = wrap_dim(dim, input.dim())
@@ -704,11 +750,14 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def bincount(input, weights=None, minlength=0):
-    if input.dim() != 1 or input._dtype.is_floating_point:
+    if input.dim() != 1 or input._dtype.is_floating_point or (input.numel() and int(input.min().item()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     size = max(minlength, int(input.max().item()) + 1 if input.numel() else 0)
     from .creation import zeros
-    out = zeros(size, dtype=int64 if weights is None else weights._dtype)
+    out_dtype = int64 if weights is None else (weights._dtype if weights._dtype.is_floating_point else _dt.float64)
+    out = zeros(size, dtype=out_dtype)
+    if weights is not None and weights._dtype is not out_dtype:
+        weights = weights.to(out_dtype)
     if input.numel():
         src = weights if weights is not None else D.empty(input._shape, int64)._fill_number(1)
         _index_put(out, (input,), src, accumulate=True)

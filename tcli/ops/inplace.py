@@ -35,7 +35,7 @@ def check_inplace(x: Tensor, *others) -> bool:
 
 
 def mark_modified(x: Tensor):
-    x._version.bump()
+    x._vc.bump()
 
 
 def _stand_in(x: Tensor) -> Tensor:
@@ -86,9 +86,24 @@ def rebase_history(x: Tensor, new_values: Tensor):
     copy_slices = CopySlices()
     copy_slices.ctx = geometry
     attach(copy_slices, base, _stand_in(base), new_values)
-    view_node = AsStridedBackward0()
-    view_node.ctx = (base._shape,) + geometry
-    attach(view_node, x, base)
+    refresh_view(x)
+
+
+def refresh_view(view: Tensor):
+    """Give a view the history 'this region of its base as it is now' (the base was changed in place)."""
+    base = view._base
+    view._base_fn = base._grad_fn
+    if not base._requires_grad:
+        return
+    if base._dense:
+        node = AsStridedBackward0()
+        node.ctx = (base._shape, view._shape, view._strides, view._offset)
+    else:
+        from .shape import AsStridedBackward0 as GeneralAsStrided
+        node = GeneralAsStrided()
+        node.ctx = (base._shape, base._strides, base._offset, view._shape, view._strides, view._offset)
+    view._output_nr = 0
+    attach(node, view, base)
 
 
 def record_inplace(x: Tensor, node: Node, *inputs):
@@ -226,9 +241,3 @@ def fill_(x: Tensor, value) -> Tensor:
 
 def zero_(x: Tensor) -> Tensor:
     return fill_(x, 0)
-
-
-def check_number(value):
-    if not is_number(value):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
-    return value

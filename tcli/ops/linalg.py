@@ -140,7 +140,8 @@ def dot(input, other, *, out=None):
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
                            f"{_dt.scalar_name(input._dtype)} and {_dt.scalar_name(other._dtype)}"
                            + hint("convert one: a.dot(b.to(a.dtype))."))
-    _check_same_dtype(input, other)
+    if input._dtype is _dt.bool_:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     n = input._shape[0]
     result = reshape(_product(reshape(input.detach(), 1, n), reshape(other.detach(), n, 1), (1, 1)), ())
     if _requires(input, other):

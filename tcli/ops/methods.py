@@ -109,12 +109,6 @@ def _ne(self, other):
     return pointwise.ne(self, other)
 
 
-def _bool_or_int_op(fn):
-    def op(self, other):
-        return fn(self, other)
-    return op
-
-
 def _equal(self, other):
     """True if same shape and same values (PyTorch's torch.equal)."""
     if self._shape != other._shape:
@@ -145,12 +139,6 @@ def _max(self, dim=None, keepdim=False):
 
 def _min(self, dim=None, keepdim=False):
     return reduction.min(self, dim, keepdim)
-
-
-def _size_like_args(fn):
-    def method(self, *args):
-        return fn(self, *args)
-    return method
 
 
 def _apply_(self, callable_):

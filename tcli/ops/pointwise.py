@@ -128,7 +128,7 @@ _REVERSED_SCALAR_FORM = dict(add="add_s", mul="mul_s", sub="rsub_s", div="rdiv_s
 
 def _one_value(t: Tensor) -> bool:
     """True if every element of t is the same memory location (a 1-element tensor, or one expanded)."""
-    return t._device is D.CPU and (len(t._buf) == 1 or not any(t._strides))
+    return t._device is D.CPU and 0 not in t._shape and (len(t._buf) == 1 or not any(t._strides))
 
 
 def _rscalar_forward(kernel, number, a: Tensor, *, floating=False):

@@ -137,7 +137,7 @@ def uniform_(t: Tensor, a=0.0, b=1.0, *, generator=None):
     if t._dtype is _dt.float16:  # a float32 draw can round up to `b` in float16; PyTorch wraps it to `a`
         from .pointwise import eq, masked_fill
         D.map1_into("copy", t, masked_fill(t, eq(t, b), a))
-    t._version.bump()
+    t._vc.bump()
     return t
 
 
@@ -151,7 +151,7 @@ def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
         _fill_via(t, lambda buf: D.K.normal_fill(buf, g._state, g._pos, float(mean), float(std), bits))
     else:
         _fill_via(t, lambda buf: D.K.normal_scalar(buf, g._state, g._pos, g._normal_cache, float(mean), float(std)))
-    t._version.bump()
+    t._vc.bump()
     return t
 
 
@@ -245,14 +245,14 @@ def bernoulli_(t: Tensor, p=0.5, *, generator=None):
     values = bernoulli(probs.expand(t._shape) if probs is not None else t, None if probs is not None else p,
                        generator=generator)
     D.map1_into("copy", t, values)
-    t._version.bump()
+    t._vc.bump()
     return t
 
 
 def exponential_(t: Tensor, lambd=1.0, *, generator=None):
     g = _gen(generator)
     _fill_via(t, lambda buf: D.K.exponential(buf, g._state, g._pos, float(lambd)))
-    t._version.bump()
+    t._vc.bump()
     return t
 
 
@@ -261,7 +261,7 @@ def random_(t: Tensor, low=0, high=None, *, generator=None):
         low, high = 0, low if low else (1 << 24 if t._dtype.is_floating_point else 1 << 31)
     values = randint(low, high, t._shape, generator=generator)
     D.map1_into("copy", t, values)
-    t._version.bump()
+    t._vc.bump()
     return t
 
 

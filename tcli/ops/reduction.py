@@ -16,10 +16,6 @@ from .pointwise import _requires
 bool_, int64 = _dt.bool_, _dt.int64
 
 
-def _prod(shape):
-    return numel_of(shape)
-
-
 _ALL_DIMS = [tuple(range(n)) for n in range(16)]
 
 
@@ -39,14 +35,15 @@ def _layout(x: Tensor, dims):
     shape = x._shape
     if nd == 0 or not dims:
         src = x if x._dense else D.contiguous_copy(x)
-        return src._buf, _prod(shape), 1, 1
+        return src._buf, numel_of(shape), 1, 1
     if list(dims) == list(range(dims[0], dims[-1] + 1)):
         src = x if x._dense else D.contiguous_copy(x)
-        return src._buf, _prod(shape[:dims[0]]), _prod(shape[dims[0]:dims[-1] + 1]), _prod(shape[dims[-1] + 1:])
+        first, last = dims[0], dims[-1] + 1
+        return src._buf, numel_of(shape[:first]), numel_of(shape[first:last]), numel_of(shape[last:])
     kept = [d for d in range(nd) if d not in dims]
     from .shape import permute
     src = D.contiguous_copy(permute(x.detach(), kept + list(dims)))
-    return src._buf, _prod([shape[d] for d in kept]), _prod([shape[d] for d in dims]), 1
+    return src._buf, numel_of([shape[d] for d in kept]), numel_of([shape[d] for d in dims]), 1
 
 
 def _out_shape(x, dims, keepdim):
@@ -168,7 +165,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
                      acc)
     if _requires(input):
         n = MeanBackward0() if dim is None else MeanBackward1()
-        n.ctx = (input._shape, dims, keepdim, _prod([input._shape[d] for d in dims]))
+        n.ctx = (input._shape, dims, keepdim, numel_of([input._shape[d] for d in dims]))
         attach(n, result, input)
     return result
 
@@ -198,7 +195,7 @@ def _prod_grad(x, g, dims):
     kept = [d for d in range(nd) if d not in dims]
     order = kept + list(dims)
     xp = permute(x, order)
-    rows = reshape(xp, (_prod([x._shape[d] for d in kept]), -1))
+    rows = reshape(xp, (numel_of([x._shape[d] for d in kept]), -1))
     ones = rows.new_ones((rows._shape[0], 1))
     before = cumprod(_cat_cols(ones, rows[:, :-1]), 1)
     after = flip(cumprod(_cat_cols(ones, flip(rows, 1)[:, :-1]), 1), 1)
@@ -442,7 +439,7 @@ class VarBackward0(Node):
         (x,) = self.saved_tensors
         shape, dims, keepdim, correction, std_result = self.ctx
         from .pointwise import div, mul, sub
-        n = _prod([shape[d] for d in dims])
+        n = numel_of([shape[d] for d in dims])
         centred = sub(x, mean(x, dims, keepdim=True))
         g = _unsqueeze_reduced(g, shape, dims, keepdim)
         if std_result is not None:  # d std = d var / (2 std)
@@ -614,7 +611,7 @@ class SoftmaxBackward0(Node):
         gd = g if g._dense else D.contiguous_copy(g)
         out = D.empty(y._shape, y._dtype, y._device)
         if y.numel():
-            outer, red, inner = _split_at(y._shape, dim)
+            outer, red, inner = _split_at(y._shape, dim) if y.dim() else (1, 1, 1)
             D.K.softmax_backward(kind, out._buf, gd._buf, y._buf, outer, red, inner)
         return (out,)
 
@@ -623,7 +620,7 @@ class SoftmaxBackward0(Node):
 
 
 def _split_at(shape, d):
-    return _prod(shape[:d]), shape[d], _prod(shape[d + 1:])
+    return numel_of(shape[:d]), shape[d], numel_of(shape[d + 1:])
 
 
 def _softmax(input, dim, dtype, kind):
@@ -675,16 +672,38 @@ class CumsumBackward0(Node):
     def backward(self, g):
         from .shape import flip
         d = self.ctx
+        if g.dim() == 0:
+            return (g,)
         return (flip(cumsum(flip(g, d), d), d),)
 
 
 class CumprodBackward0(Node):
     def backward(self, g):
         x, result = self.saved_tensors
-        from .pointwise import div, mul
+        from .pointwise import div, eq, mul
         from .shape import flip
         d = self.ctx
-        return (div(flip(cumsum(flip(mul(g, result), d), d), d), x),)
+        if x.dim() == 0:
+            return (g,)
+        if not bool(eq(x, 0).any()):
+            return (div(flip(cumsum(flip(mul(g, result), d), d), d), x),)
+        return (_cumprod_grad_with_zeros(x, g, d),)
+
+
+def _cumprod_grad_with_zeros(x, g, d):
+    """d/dx_i of sum_j g_j * prod_{k<=j} x_k, exact with zeros: P_i * S_i where P_i is the product
+    of the x_k before i and S_i = g_i + x_{i+1} * S_{i+1} (a reverse scan along d)."""
+    from .pointwise import add, mul
+    from .shape import select, stack
+    n = x._shape[d]
+    before = [select(x, d, 0).new_ones(select(x, d, 0)._shape)]
+    for i in range(1, n):
+        before.append(mul(before[-1], select(x, d, i - 1)))
+    scan = [None] * n
+    scan[n - 1] = select(g, d, n - 1)
+    for i in range(n - 2, -1, -1):
+        scan[i] = add(select(g, d, i), mul(select(x, d, i + 1), scan[i + 1]))
+    return stack([mul(p, s) for p, s in zip(before, scan)], d)
 
 
 def _scan(input, dim, dtype, op, node_cls):

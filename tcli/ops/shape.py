@@ -119,7 +119,7 @@ def _view_as_dtype(input, dtype):
     if dtype.itemsize != input._dtype.itemsize:
         raise RuntimeError("tcli supports view(dtype) only between dtypes of the same size")
     buf = input._buf.view(dtype.np)
-    t = Tensor._make(buf, input._shape, input._strides, input._offset, dtype, input._version, input._dense)
+    t = Tensor._make(buf, input._shape, input._strides, input._offset, dtype, input._vc, input._dense)
     return t
 
 
@@ -329,6 +329,9 @@ def expand(input, *sizes):
         have = input._shape[j]
         if size == -1:
             size = have
+        elif size < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed in a leading, non-existing "
+                               f"dimension {i}" if j < 0 else f"expand: invalid size {size} at dimension {i}")
         if have == size:
             shape.append(size)
             strides.append(input._strides[j])
@@ -483,6 +486,9 @@ def split(input, split_size_or_sections, dim=0):
         node = SplitBackward0
     else:
         sizes = list(split_size_or_sections)
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               f"split_sizes={sizes}")
         if sum(sizes) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sizes}")
@@ -520,12 +526,14 @@ def tensor_split(input, indices_or_sections, dim=0):
     size = input._shape[d]
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
         base, extra = divmod(size, n)
         sizes = [base + 1 if i < extra else base for i in range(n)]
-    else:
-        bounds = [0] + [min(max(i, 0), size) for i in indices_or_sections] + [size]
-        sizes = [max(0, b - a) for a, b in zip(bounds, bounds[1:])]
-    return _split_views(input, d, sizes, SplitWithSizesBackward0)
+        return _split_views(input, d, sizes, SplitWithSizesBackward0)
+    # indices: piece i is [indices[i-1], indices[i]), each a slice of its own (they may overlap or be empty)
+    bounds = [0] + [min(max(i, 0), size) for i in indices_or_sections] + [size]
+    return tuple(slice_dim(input, d, a, max(a, b)) for a, b in zip(bounds, bounds[1:]))
 
 
 class DiagonalBackward0(Node):
@@ -552,14 +560,56 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return _view(input, shape, strides, input._offset + start, DiagonalBackward0, (input._shape, offset, a, b))
 
 
+class AsStridedBackward0(Node):
+    """as_strided's gradient: each input element collects g from every output element that reads
+    its storage slot (a view may read one slot many times)."""
+
+    def backward(self, g):
+        from .indexing import _index_put, getitem
+        in_shape, in_strides, in_offset, size, stride, offset = self.ctx
+        out_slots = _storage_slots(size, stride, offset)
+        in_slots = _storage_slots(in_shape, in_strides, in_offset)
+        length = 1 + max(int(out_slots.max().item()) if out_slots.numel() else 0,
+                         int(in_slots.max().item()) if in_slots.numel() else 0)
+        storage = D.empty((length,), g._dtype, g._device)
+        D.fill(storage, 0)
+        _index_put(storage, (out_slots,), reshape(g.contiguous(), -1), accumulate=True)
+        return (reshape(getitem(storage, (in_slots,)), in_shape),)
+
+
+def _extent(shape, strides):
+    return sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
+
+
+def _storage_slots(shape, strides, offset):
+    """The storage index of every element of a (shape, strides, offset) view, in row-major order."""
+    import numpy as np
+
+    from .creation import from_numpy
+    grid = np.indices(shape, dtype=np.int64).reshape(len(shape), -1)
+    return from_numpy(offset + (np.array(strides, np.int64).reshape(-1, 1) * grid).sum(0, dtype=np.int64))
+
+
 def as_strided(input, size, stride, storage_offset=None):
     offset = input._offset if storage_offset is None else storage_offset
     size, stride = tuple(size), tuple(stride)
-    extent = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
-    if extent >= input._buf.shape[0] and numel_of(size):
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
+    if numel_of(size) and offset + _extent(size, stride) >= input._buf.shape[0]:
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset} "
-                           "requiring a storage size that is out of bounds for the storage")
-    return _view(input, size, stride, offset)
+                           "requiring a storage size that is out of bounds for the storage"
+                           + hint("as_strided reads raw storage: the last element it addresses must exist."))
+    if not (input._requires_grad and STATE.enabled):
+        return _view(input, size, stride, offset)
+    out = input._view_of(size, stride, offset)
+    n = AsStridedBackward0()
+    n.ctx = (input._shape, input._strides, input._offset, size, stride, offset)
+    attach(n, out, input)
+    return out
 
 
 # ---- copies: clone, contiguous, flip, roll, repeat, tril/triu -------------------------------------------------
@@ -698,6 +748,8 @@ def repeat_interleave(input, repeats, dim=None):
     from .creation import tensor
     from .indexing import index_select
     counts = repeats.tolist() if isinstance(repeats, Tensor) else list(repeats)
+    if any(c < 0 for c in counts):
+        raise RuntimeError("repeats can not be negative")
     idx = [i for i, c in enumerate(counts) for _ in range(c)]
     return index_select(input, d, tensor(idx, dtype=_dt.int64, device=input._device))
 

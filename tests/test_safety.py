@@ -1,0 +1,202 @@
+"""Inputs that used to reach kernels unchecked, and autograd corner cases found in review.
+
+Every case here once crashed, read or wrote outside a buffer, or gave a silently wrong answer.
+"""
+
+import numpy as np
+import pytest
+
+import tcli
+
+# ---- shapes and strides are checked before any kernel runs -----------------------------------------------
+
+
+def test_scatter_rejects_an_index_larger_than_src_or_self():
+    with pytest.raises(RuntimeError, match="to be no larger than self"):
+        tcli.zeros(3).scatter(0, tcli.tensor([0, 1, 2]), tcli.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="to be no larger than self"):
+        tcli.zeros(2, 2).scatter(0, tcli.zeros(2, 3, dtype=tcli.int64), 1.0)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        tcli.zeros(2, 2).scatter(0, tcli.zeros(2, dtype=tcli.int64), 1.0)
+    with pytest.raises(RuntimeError, match="to be no larger than self"):
+        tcli.zeros(2, 2).scatter_add(0, tcli.zeros(2, 3, dtype=tcli.int64), tcli.ones(2, 3))
+
+
+def test_scatter_with_a_smaller_index_still_works():
+    out = tcli.zeros(3, 3).scatter(1, tcli.tensor([[2], [0]]), tcli.tensor([[5.0], [7.0]]))
+    np.testing.assert_array_equal(out.numpy(), [[0, 0, 5], [7, 0, 0], [0, 0, 0]])
+
+
+def test_as_strided_rejects_negative_strides_offsets_and_overruns():
+    x = tcli.arange(4.0)
+    with pytest.raises(RuntimeError, match="Negative strides"):
+        x.as_strided((4,), (-1,), 1)
+    with pytest.raises(RuntimeError, match="invalid storage offset"):
+        x.as_strided((2,), (1,), -1)
+    with pytest.raises(RuntimeError, match="out of bounds for the storage"):
+        x.as_strided((3,), (2,), 0)
+
+
+def test_as_strided_has_a_gradient_that_sums_repeated_reads():
+    x = tcli.arange(4.0, dtype=tcli.float64, requires_grad=True)
+    y = x.as_strided((3, 2), (1, 1))
+    assert y.grad_fn.name() == "AsStridedBackward0"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 2, 2, 1])
+
+
+def test_split_rejects_negative_sizes():
+    with pytest.raises(RuntimeError, match="non-negative entries"):
+        tcli.arange(3.0).split([5, -2])
+
+
+def test_tensor_split_with_unordered_indices_takes_each_piece_from_its_bounds():
+    pieces = tcli.arange(5.0).tensor_split([3, 1])
+    assert [p.tolist() for p in pieces] == [[0.0, 1.0, 2.0], [], [1.0, 2.0, 3.0, 4.0]]
+
+
+def test_expand_rejects_negative_sizes():
+    with pytest.raises(RuntimeError):
+        tcli.ones(1).expand(-2)
+
+
+# ---- writes that overlap their source ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", ["t[1:] = t[:-1]", "t[1:].add_(t[:-1])", "t[:-1].copy_(t[1:])"])
+def test_overlapping_contiguous_writes_raise_pytorchs_error(statement):
+    t = tcli.arange(5.0)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        exec(statement, {"t": t})
+
+
+def test_writing_into_an_expanded_tensor_raises():
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        tcli.zeros(1).expand(3).add_(tcli.tensor([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("statement, expected", [
+    ("t[::2] = t[1::2]", [1, 1, 3, 3, 5, 5]),   # interleaved: no element is both read and written
+    ("t[:3] = t[3:]", [3, 4, 5, 3, 4, 5]),      # disjoint halves of one buffer
+    ("t[:] = t", [0, 1, 2, 3, 4, 5]),
+    ("t.add_(t)", [0, 2, 4, 6, 8, 10]),
+])
+def test_writes_pytorch_allows_give_its_results(statement, expected):
+    t = tcli.arange(6.0)
+    exec(statement, {"t": t})
+    assert t.tolist() == expected
+
+
+# ---- numbers out of range -------------------------------------------------------------------------------------
+
+
+def test_integer_overflow_rules():
+    assert (tcli.tensor([1], dtype=tcli.uint8) + 300).tolist() == [45]   # arithmetic wraps, as in PyTorch
+    with pytest.raises(RuntimeError, match="Overflow when unpacking long"):
+        tcli.tensor([1]) + 2 ** 70
+    with pytest.raises(RuntimeError, match="int8_t without overflow"):
+        tcli.zeros(1, dtype=tcli.int8).fill_(300)
+
+
+def test_rejected_inputs():
+    with pytest.raises(RuntimeError, match="out of range"):
+        tcli.tensor([3.0, 1.0]).kthvalue(0)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tcli.bincount(tcli.tensor([-1, 0]))
+    with pytest.raises(RuntimeError, match="can not be negative"):
+        tcli.tensor([1, 2]).repeat_interleave(tcli.tensor([1, -1]))
+
+
+def test_median_propagates_nan_and_empty_gives_nan():
+    assert np.isnan(tcli.tensor([1.0, float("nan"), 2.0]).median().item())
+    assert np.isnan(tcli.tensor([]).median().item())
+
+
+def test_empty_operand_broadcast_with_a_one_element_view():
+    assert (tcli.ones(1)[1:] + tcli.zeros(0)).shape == (0,)
+
+
+def test_parallel_reduction_never_reads_past_its_input(monkeypatch):
+    from tcli.kernels.cpu import _jit
+    monkeypatch.setattr(_jit, "PARALLEL_MIN", 8)  # many tiny chunks: the last ones used to be empty
+    x = tcli.arange(-30.0, -12.0)
+    assert x.max().item() == -13.0 and x.sum().item() == float(np.arange(-30.0, -12.0).sum())
+
+
+# ---- autograd ---------------------------------------------------------------------------------------------------
+
+
+def test_other_views_follow_an_in_place_change_to_their_base():
+    w = tcli.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    h = (w * 1).view(2, 2)
+    h[0].mul_(10)
+    h.sum().backward()
+    assert w.grad.tolist() == [10.0, 10.0, 1.0, 1.0]
+
+    x = tcli.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = x * 1
+    column = b[:, 0]
+    b[0].mul_(10)
+    column.sum().backward()
+    assert x.grad.tolist() == [[10.0, 0.0], [1.0, 0.0]]
+
+
+def test_hooks_run_before_retain_grad_and_autograd_grad():
+    x = tcli.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda g: g * 2)
+    y.retain_grad()
+    y.sum().backward()
+    assert y.grad.tolist() == [2.0, 2.0]
+    x = tcli.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g * 2)
+    assert tcli.autograd.grad((x * x).sum(), x)[0].tolist() == [4.0, 8.0]
+
+
+def test_index_add_gives_source_its_gradient():
+    s = tcli.tensor([1.0, 2.0], requires_grad=True)
+    z = tcli.zeros(3).index_add(0, tcli.tensor([0, 2]), s, alpha=3)
+    assert z.requires_grad and z.grad_fn.name() == "IndexAddBackward0"
+    (z * tcli.tensor([1.0, 5.0, 7.0])).sum().backward()
+    assert s.grad.tolist() == [3.0, 21.0]
+
+
+def test_cumprod_gradient_with_zeros_is_exact():
+    x = tcli.tensor([[2.0, 0.0, 3.0, 4.0], [1.0, 2.0, 0.0, 0.0]], dtype=tcli.float64, requires_grad=True)
+    assert tcli.autograd.gradcheck(lambda t: t.cumprod(1), (x,))
+
+
+def test_zero_dim_softmax_and_cumsum_backward():
+    s = tcli.tensor(2.0, requires_grad=True)
+    s.softmax(0).backward()
+    s.cumsum(0).backward()
+    assert s.grad.item() == 1.0
+
+
+def test_float16_advanced_indexing_and_its_gradient():
+    h = tcli.tensor([1.0, 2.0, 3.0], dtype=tcli.float16, requires_grad=True)
+    y = h[[0, 0, 2]]
+    y.sum().backward()
+    assert y.tolist() == [1.0, 1.0, 3.0] and h.grad.tolist() == [2.0, 0.0, 1.0]
+
+
+def test_a_list_holding_sequences_is_a_tuple_of_indices():
+    x = tcli.arange(6).view(2, 3)
+    assert x[[[0, 1], [1, 2]]].tolist() == [1, 5]
+    assert x[[tcli.tensor(0), tcli.tensor(1)]].item() == 1
+
+
+def test_version_is_an_int_shared_with_views():
+    x = tcli.ones(3)
+    v = x[1:]
+    v.add_(1)
+    assert x._version == 1 and v._version == 1
+
+
+def test_views_of_read_only_numpy_memory_are_not_dense():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        v = tcli.from_numpy(np.frombuffer(bytes(16), np.float32)).view(-1)
+    assert not v._dense
+    assert (v + 1).tolist() == [1.0, 1.0, 1.0, 1.0]

@@ -188,6 +188,18 @@ def test_run_rounds_interleaves_and_drops_failures():
     assert errors == {"torch": "ValueError: boom"}
 
 
+def test_run_rounds_rewarm_makes_one_untimed_call_per_block():
+    clock, calls = FakeClock(), []
+
+    def work():
+        calls.append(clock.now)
+        clock.now += 5.0 if len(calls) % 3 == 1 else 1.0  # the first call after each pause is slow
+
+    timings = bench.run_rounds({"tcli": (work, 2)}, 2, clock=clock, sleep=clock.sleep, rewarm=True)
+    assert len(calls) == 6  # 2 rounds x (1 untimed + 2 timed)
+    assert timings["tcli"].rounds == [1.0, 1.0]
+
+
 def test_run_rounds_stops_at_budget():
     clock = FakeClock()
 

@@ -7,9 +7,10 @@ Method, per workload:
 2. Every candidate is called once and that first call is timed on its own ("cold/first call": for tcli it
    compiles or loads the Numba kernels the workload needs).
 3. Each candidate is calibrated to run in ``timeit`` blocks of about ``block_s`` seconds.
-4. Candidates are interleaved round by round (tcli, numpy, torch, tcli, ...), sleeping a few ms before each
-   block so the spinning BLAS/OpenMP threads of the previous candidate settle; the median per-call time of
-   the rounds is reported, with the ratios tcli / torch and tcli / numpy (lower is better).
+4. Candidates are interleaved round by round (tcli, numpy, torch, tcli, ...), sleeping before each block
+   so the spinning BLAS/OpenMP threads of the previous candidate settle, then making one untimed call that
+   wakes the candidate's own worker threads; the median per-call time of the rounds is reported, with the
+   ratios tcli / torch and tcli / numpy (lower is better).
 
 Workloads that start a subprocess (import time, ``tcli --help``, the 500-step tutorial) run one call per
 round instead of calibrated blocks, and the tutorial starts no new round after a time budget. Targets are
@@ -152,12 +153,16 @@ def calibrate(fn: Callable[[], object], block_s: float, clock: Clock = time.perf
 
 def run_rounds(plan: dict[str, tuple[Callable[[], object], int]], rounds: int, *, settle_s: float = SETTLE_S,
                clock: Clock = time.perf_counter, sleep: Callable[[float], object] = time.sleep,
-               errors: dict[str, str] | None = None, budget_s: float | None = None) -> dict[str, Timing]:
+               errors: dict[str, str] | None = None, budget_s: float | None = None,
+               rewarm: bool = False) -> dict[str, Timing]:
     """Time every candidate in ``plan`` (name -> (callable, calls per block)), interleaved, for ``rounds`` rounds.
 
-    Each block is a ``timeit`` run (garbage collection off) preceded by a ``settle_s`` sleep. A candidate
-    that raises drops out; its error goes to ``errors``. With ``budget_s``, no round starts once the rounds
-    so far have taken that long.
+    Each block is a ``timeit`` run (garbage collection off) preceded by a ``settle_s`` sleep and, with
+    ``rewarm``, one untimed call: after the pause the candidate's parked worker threads must be woken, and on
+    a VM waking an idle vCPU took 2-10 ms here, which would otherwise land in the first calls of every block
+    (PyTorch and tcli alike) instead of the steady state the targets are about. A candidate that raises drops
+    out; its error goes to ``errors``. With ``budget_s``, no round starts once the rounds so far have taken
+    that long.
     """
     timings = {name: Timing(number) for name, (_, number) in plan.items()}
     timers = {name: timeit.Timer(fn, timer=clock) for name, (fn, _) in plan.items()}
@@ -169,6 +174,8 @@ def run_rounds(plan: dict[str, tuple[Callable[[], object], int]], rounds: int, *
         for name in list(live):
             sleep(settle_s)
             try:
+                if rewarm:
+                    plan[name][0]()
                 elapsed = timers[name].timeit(timings[name].number)
             except Exception as exc:
                 live.remove(name)
@@ -278,7 +285,7 @@ def measure(workload: Workload, libs: Libs, config: Config, clock: Clock = time.
             continue
         plan[name] = (fn, number)
     timings = run_rounds(plan, config.rounds_for(workload), settle_s=config.settle_s, clock=clock, sleep=sleep,
-                         errors=row.errors, budget_s=workload.budget_s)
+                         errors=row.errors, budget_s=workload.budget_s, rewarm=not workload.subprocess)
     for name, timing in timings.items():
         if timing.median is None:
             continue

@@ -155,45 +155,46 @@ def fast_binary(op: DenseOp, a: Tensor, b: Tensor):
     dt = a._dtype
     if (b._dtype is dt and a._dense and b._dense and a._shape == b._shape and dt is not float16
             and a._device is CPU and b._device is CPU):
-        out_dt = dt
         abuf = a._buf
         n = abuf.shape[0]
         if n < _PARALLEL_MIN:
-            buf = _np_empty(n, out_dt.np)
+            buf = _np_empty(n, dt.np)
             entry = op.entries.get(dt)
             if entry is None:
                 op.entry(dt, buf, abuf, b._buf)
             else:
                 entry(buf, abuf, b._buf)
         else:
-            buf = K.alloc(n, out_dt.np)
+            buf = K.alloc(n, dt.np)
             (op.parallel or op.resolve(n))(buf, abuf, b._buf)
         t = _new_object(Tensor)
-        t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, out_dt
+        t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, dt
         return t
     return None
 
 
 def fast_scalar(op: DenseOp, a: Tensor, value):
-    """op(a, number) for a dense float CPU tensor and a Python number; None if that does not hold."""
+    """op(a, number) for a dense float CPU tensor and a Python number; None if that does not hold.
+
+    The twin of fast_binary, kept inline: a shared helper would add a call to the ~1 µs ``a + b`` path.
+    """
     dt = a._dtype
     if a._dense and (dt is float32 or dt is _float64) and a._device is CPU:
         p = dt.np.type(value)
-        out_dt = dt
         abuf = a._buf
         n = abuf.shape[0]
         if n < _PARALLEL_MIN:
-            buf = _np_empty(n, out_dt.np)
+            buf = _np_empty(n, dt.np)
             entry = op.entries.get(dt)
             if entry is None:
                 op.entry(dt, buf, abuf, p, p)
             else:
                 entry(buf, abuf, p, p)
         else:
-            buf = K.alloc(n, out_dt.np)
+            buf = K.alloc(n, dt.np)
             (op.parallel or op.resolve(n))(buf, abuf, p, p)
         t = _new_object(Tensor)
-        t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, out_dt
+        t._buf, t._shape, t._strides, t._dtype = buf, a._shape, a._strides, dt
         return t
     return None
 

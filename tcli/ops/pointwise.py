@@ -322,8 +322,9 @@ def _record_mul(result, a, b, number):
     _record(n, result, a, b)
 
 
-def operator(dense, scalar, fallback, record, bool_ok=True):
-    """``a <op> b`` for Tensor's dunder methods: the dense fast path first, ``fallback(a, b)`` otherwise.
+def operator(name, dense, scalar, fallback, record, bool_ok=True):
+    """``a <op> b`` for Tensor's dunder methods and the plain functional call: the dense fast path first,
+    ``fallback(a, b)`` otherwise.
 
     ``record(result, a, b_or_None, number)`` attaches the gradient node when one is needed;
     ``bool_ok=False`` sends bool tensors to the fallback (and its error).
@@ -345,22 +346,18 @@ def operator(dense, scalar, fallback, record, bool_ok=True):
                     record(result, self, None, other)
                 return result
         return fallback(self, other)
-    op.__name__ = op.__qualname__ = f"__{fallback.__name__}__"
+    op.__name__ = op.__qualname__ = f"__{name}__"
     return op
 
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other."""
-    t = type(other)
     if alpha == 1 and out is None and type(input) in TENSOR_TYPES:
-        result = D.fast_binary(_ADD, input, other) if t in TENSOR_TYPES else (
-            D.fast_scalar(_ADD_S, input, other) if (t is float or t is int) else None)
-        if result is not None:
-            if STATE.enabled and (input._requires_grad or (t in TENSOR_TYPES and other._requires_grad)):
-                n = AddBackward0()
-                n.ctx = 1
-                _record(n, result, input, other if t in TENSOR_TYPES else None)
-            return result
+        return add_operator(input, other)
+    return _add(input, other, alpha, out)
+
+
+def _add(input, other, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input, other = other, input  # add is commutative: tcli.add(2, t)
     b = _as_tensor_operand(other, input)
@@ -383,16 +380,12 @@ def add(input, other, *, alpha=1, out=None):
 
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
-    t = type(other)
-    if alpha == 1 and out is None and type(input) in TENSOR_TYPES and input._dtype is not bool_:
-        result = D.fast_binary(_SUB, input, other) if t in TENSOR_TYPES else (
-            D.fast_scalar(_SUB_S, input, other) if (t is float or t is int) else None)
-        if result is not None:
-            if STATE.enabled and (input._requires_grad or (t in TENSOR_TYPES and other._requires_grad)):
-                n = SubBackward0()
-                n.ctx = 1
-                _record(n, result, input, other if t in TENSOR_TYPES else None)
-            return result
+    if alpha == 1 and out is None and type(input) in TENSOR_TYPES:
+        return sub_operator(input, other)
+    return _sub(input, other, alpha, out)
+
+
+def _sub(input, other, alpha=1, out=None):
     if not isinstance(input, Tensor):
         return rsub(other, input, alpha=alpha)
     b = _as_tensor_operand(other, input)
@@ -445,25 +438,12 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
-    t = type(other)
     if out is None and type(input) in TENSOR_TYPES:
-        if t in TENSOR_TYPES:
-            result = D.fast_binary(_MUL, input, other)
-            if result is not None:
-                if STATE.enabled and (input._requires_grad or other._requires_grad):
-                    n = MulBackward0()
-                    n.ctx = None
-                    n.save(input if other._requires_grad else None, other if input._requires_grad else None)
-                    _record(n, result, input, other)
-                return result
-        elif t is float or t is int:
-            result = D.fast_scalar(_MUL_S, input, other)
-            if result is not None:
-                if STATE.enabled and input._requires_grad:
-                    n = MulBackward0()
-                    n.ctx = other
-                    _record(n, result, input, None)
-                return result
+        return mul_operator(input, other)
+    return _mul(input, other, out)
+
+
+def _mul(input, other, out=None):
     if not isinstance(input, Tensor):
         input, other = other, input
     b = _as_tensor_operand(other, input)
@@ -1208,6 +1188,6 @@ def _out(result, out):
 
 
 # Tensor's +, - and * (their reflected forms go through the functions above).
-add_operator = operator(_ADD, _ADD_S, add, _record_add)
-sub_operator = operator(_SUB, _SUB_S, sub, _record_sub, bool_ok=False)
-mul_operator = operator(_MUL, _MUL_S, mul, _record_mul)
+add_operator = operator("add", _ADD, _ADD_S, _add, _record_add)
+sub_operator = operator("sub", _SUB, _SUB_S, _sub, _record_sub, bool_ok=False)
+mul_operator = operator("mul", _MUL, _MUL_S, _mul, _record_mul)

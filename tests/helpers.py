@@ -1,4 +1,4 @@
-"""Shared helpers for the pointwise and promotion tests: dtype maps, seeded inputs, layouts, comparisons.
+"""Shared test helpers: dtype maps, seeded inputs, layouts, comparisons, error parity with PyTorch.
 
 Nothing here imports torch: every test must be meaningful without it (torch comparisons live in their own
 ``pytest.importorskip("torch")``-guarded test functions).
@@ -10,6 +10,7 @@ import math
 import zlib
 
 import numpy as np
+import pytest
 
 import tcli
 
@@ -186,3 +187,22 @@ def assert_error(excinfo, message: str, hint: bool):
     assert lines[0] == message
     if hint:
         assert len(lines) >= 2 and lines[1].startswith("hint: ") and len(lines[1]) > len("hint: "), text
+
+
+def assert_same_errors(torch_module, fns):
+    """Each ``fn(module)`` raises the same exception type with the same first line under tcli and
+    ``torch_module`` (PyTorch); a call that does not raise under PyTorch fails the test."""
+    mismatches = []
+    for i, fn in enumerate(fns):
+        with pytest.raises(Exception) as theirs:
+            fn(torch_module)
+        try:
+            fn(tcli)
+        except Exception as ours:
+            got = (type(ours).__name__, str(ours).splitlines()[0])
+        else:
+            got = ("no error", "")
+        want = (type(theirs.value).__name__, str(theirs.value).splitlines()[0])
+        if got != want:
+            mismatches.append((i, got, want))
+    assert not mismatches

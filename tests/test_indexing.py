@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import assert_same_errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -808,20 +809,7 @@ def test_against_torch_errors():
         lambda m: m.zeros(3).__setitem__([0, 7], 1.),
         lambda m: m.ones(3, requires_grad=True).__setitem__(0, 3.),
     ]
-    mismatches = []
-    for i, fn in enumerate(fns):
-        with pytest.raises(Exception) as theirs:
-            fn(T)
-        try:
-            fn(torch)
-        except Exception as ours:
-            got = (type(ours).__name__, str(ours).splitlines()[0])
-        else:
-            got = ("no error", "")
-        want = (type(theirs.value).__name__, str(theirs.value).splitlines()[0])
-        if got != want:
-            mismatches.append((i, got, want))
-    assert not mismatches
+    assert_same_errors(T, fns)
 
 
 def test_against_torch_grad_fn_names():

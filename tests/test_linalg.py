@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import assert_same_errors
 
 import tcli as torch
 from tcli.autograd import gradcheck
@@ -369,20 +370,7 @@ def test_against_torch_errors():
         lambda m: m.ones(2, 3, dtype=m.bool).mm(m.ones(3, 2, dtype=m.bool)),
         lambda m: m.addmm(m.ones(3), m.ones(2, 3), m.ones(3, 2)),
     ]
-    mismatches = []
-    for i, fn in enumerate(fns):
-        with pytest.raises(Exception) as theirs:
-            fn(T)
-        try:
-            fn(torch)
-        except Exception as ours:
-            got = (type(ours).__name__, str(ours).splitlines()[0])
-        else:
-            got = ("no error", "")
-        want = (type(theirs.value).__name__, str(theirs.value).splitlines()[0])
-        if got != want:
-            mismatches.append((i, got, want))
-    assert not mismatches
+    assert_same_errors(T, fns)
 
 
 def test_against_torch_dtypes():

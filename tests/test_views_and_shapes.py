@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import assert_same_errors
 
 import tcli as torch
 from tcli.autograd import gradcheck
@@ -869,24 +870,6 @@ def test_against_torch_grad_fn_names():
     theirs = T.tensor(a, requires_grad=True).repeat_interleave(2, 0)
     if ours.grad_fn.name() != theirs.grad_fn.name():
         mismatches.append(("repeat_interleave", ours.grad_fn.name(), theirs.grad_fn.name()))
-    assert not mismatches
-
-
-def assert_same_errors(T, fns):
-    """Each fn raises the same exception type with the same first line under tcli and PyTorch."""
-    mismatches = []
-    for i, fn in enumerate(fns):
-        with pytest.raises(Exception) as theirs:
-            fn(T)
-        try:
-            fn(torch)
-        except Exception as ours:
-            got = (type(ours).__name__, str(ours).splitlines()[0])
-        else:
-            got = ("no error", "")
-        want = (type(theirs.value).__name__, str(theirs.value).splitlines()[0])
-        if got != want:
-            mismatches.append((i, got, want))
     assert not mismatches
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba.extending import intrinsic
 
 from ._jit import jit
 
@@ -68,12 +69,27 @@ def _uniform53(state, pos):
     return float(random64(state, pos) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c rounded once, in a's float type: PyTorch's compiled kernels contract uniform's x * span + low."""
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+    return a(a, a, a), codegen
+
+
 @jit
 def uniform(out, state, pos, low, high, bits):
-    """out[i] = low + (high - low) * u, u from ``bits`` random bits: 11 (float16), 24 (float32), 53 (float64)."""
-    span = high - low
-    for i in range(out.shape[0]):
-        out[i] = _uniform_bits(state, pos, bits) * span + low
+    """out[i] = u * (high - low) + low (one rounding), u from ``bits`` random bits: 11 (float16), 24 (float32),
+    53 (float64). float32 computes in float32 from float32 bounds, as PyTorch does, so the values match."""
+    if bits > 24:
+        span = high - low
+        for i in range(out.shape[0]):
+            out[i] = _fma(_uniform_bits(state, pos, bits), span, low)
+    else:
+        low32 = np.float32(low)
+        span32 = np.float32(np.float32(high) - low32)
+        for i in range(out.shape[0]):
+            out[i] = _fma(np.float32(_uniform_bits(state, pos, bits)), span32, low32)
 
 
 @jit

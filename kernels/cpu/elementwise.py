@@ -456,6 +456,26 @@ def elu(x, p, q):
     return x if x > 0 else p * math.expm1(x)
 
 
+_SQRT1_2 = 0.7071067811865476     # 1 / sqrt(2)
+_SQRT2_PI = 0.7978845608028654    # sqrt(2 / pi)
+_INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
+
+
+@_op(UNARY)
+def gelu(x, p, q):
+    return 0.5 * x * (1 + math.erf(x * _SQRT1_2))
+
+
+@_op(UNARY)
+def gelu_tanh(x, p, q):
+    return 0.5 * x * (1 + math.tanh(_SQRT2_PI * (x + 0.044715 * x * x * x)))
+
+
+@_op(UNARY)
+def silu(x, p, q):
+    return x / (1 + math.exp(-x))
+
+
 @_op(UNARY, boolean=True)
 def eq_s(x, p, q):
     return x == p
@@ -687,6 +707,24 @@ def tanh_grad(g, y):
 @_op(BINARY)
 def abs_grad(g, x):
     return g * _sgn(x)
+
+
+@_op(BINARY)
+def gelu_grad(g, x):
+    cdf = 0.5 * (1 + math.erf(x * _SQRT1_2))
+    return g * (cdf + x * _INV_SQRT_2PI * math.exp(-0.5 * x * x))
+
+
+@_op(BINARY)
+def gelu_tanh_grad(g, x):
+    t = math.tanh(_SQRT2_PI * (x + 0.044715 * x * x * x))
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT2_PI * (1 + 3 * 0.044715 * x * x))
+
+
+@_op(BINARY)
+def silu_grad(g, x):
+    s = 1 / (1 + math.exp(-x))
+    return g * (s * (1 + x * (1 - s)))
 
 
 # ternary -------------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""``tcli.nn``: the functional ops so far (modules, layers and losses come with the training stack)."""
+"""``tcli.nn``: modules, layers, losses, initialisers and the functional API."""
 
-from . import functional
+from . import functional, init, utils
+from .modules import *  # noqa: F403
+from .modules import __all__ as _modules_all
+from .parameter import Buffer, Parameter
 
-__all__ = ["functional"]
+__all__ = ["functional", "init", "utils", "Parameter", "Buffer", *_modules_all]

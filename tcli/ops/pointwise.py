@@ -1165,6 +1165,66 @@ def elu(input, alpha=1.0, inplace=False):
     return result
 
 
+_SQRT1_2 = 1 / math.sqrt(2.0)
+_SQRT2_PI = math.sqrt(2.0 / math.pi)
+
+
+class GeluBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if self.ctx == "tanh":
+            return (_fused_or("gelu_tanh_grad", g, x, lambda: mul(g, _gelu_tanh_slope(x))),)
+        return (_fused_or("gelu_grad", g, x, lambda: mul(g, _gelu_slope(x))),)
+
+
+def _gelu_slope(x):
+    cdf = mul(add(erf(mul(x, _SQRT1_2)), 1), 0.5)
+    return add(cdf, mul(x, mul(exp(mul(mul(x, x), -0.5)), 1 / math.sqrt(2 * math.pi))))
+
+
+def _gelu_tanh_slope(x):
+    x2 = mul(x, x)
+    t = tanh(mul(add(x, mul(mul(x2, x), 0.044715)), _SQRT2_PI))
+    inner = mul(add(mul(x2, 3 * 0.044715), 1), _SQRT2_PI)
+    return add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), rsub(mul(t, t), 1)), inner))
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh."
+                           + hint("use approximate='none' (exact, erf) or approximate='tanh'."))
+    if not input._dtype.is_floating_point:
+        raise _dt.not_implemented("GeluKernelImpl", input._dtype)
+    result = D.map1("gelu" if approximate == "none" else "gelu_tanh", input, input._dtype)
+    if _requires(input):
+        n = GeluBackward0()
+        n.ctx = approximate
+        n.save(input)
+        _record(n, result, input)
+    return result
+
+
+class SiluBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved_tensors
+
+        def composite():
+            s = sigmoid(x)
+            return mul(g, mul(s, add(mul(x, rsub(s, 1)), 1)))
+        return (_fused_or("silu_grad", g, x, composite),)
+
+
+def silu(input):
+    if not input._dtype.is_floating_point:
+        raise _dt.not_implemented("silu_cpu", input._dtype)
+    result = D.map1("silu", input, input._dtype)
+    if _requires(input):
+        n = SiluBackward0()
+        n.save(input)
+        _record(n, result, input)
+    return result
+
+
 # ---- helpers --------------------------------------------------------------------------------------------
 
 def _no_grad():

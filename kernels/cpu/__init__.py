@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import config as _config
+from . import _jit
 from . import elementwise as _ew
-from ._jit import PARALLEL_MIN, compiled_signatures, num_threads, set_num_threads  # noqa: F401
+from . import index as _index
+from . import linalg as _linalg
+from . import reduce as _reduce
+from ._jit import PARALLEL_MIN, compiled_signatures, num_threads  # noqa: F401
 from .index import (  # noqa: F401
     check_range,
     count_nonzero,
@@ -26,6 +31,7 @@ from .index import (  # noqa: F401
 )
 from .linalg import bmm, matmul  # noqa: F401
 from .memory import alloc, empty_cache, pooled_bytes  # noqa: F401
+from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update  # noqa: F401
 from .random import (  # noqa: F401
     bernoulli,
     exponential,
@@ -40,6 +46,16 @@ from .reduce import arg_reduce, logsumexp, reduce, scan, softmax, softmax_backwa
 from .sequence import arange, linspace  # noqa: F401
 
 _F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
+SERIAL_ONLY = 1 << 62  # a size threshold no work reaches
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for parallel kernels. With one, no kernel enters a parallel region at all: GNU OpenMP (numba's omp
+    layer) aborts a forked child, such as a DataLoader worker, that enters one after its parent did."""
+    _jit.set_num_threads(n)
+    threshold = SERIAL_ONLY if n == 1 else _config.PARALLEL_MIN
+    for module in (_jit, _ew, _index, _linalg, _reduce):
+        module.PARALLEL_MIN = threshold
 
 
 def _contiguous(shape):

@@ -256,9 +256,23 @@ def exponential_(t: Tensor, lambd=1.0, *, generator=None):
     return t
 
 
+def _full_range(dt) -> int:
+    """How many values random_() draws from for dtype dt: PyTorch's uniform_int takes a draw modulo this."""
+    if dt.is_floating_point:
+        return (1 << {_dt.float16: 11, _dt.float32: 24}.get(dt, 53)) + 1
+    return 2 if dt is _dt.bool_ else int(np.iinfo(dt.np).max) + 1
+
+
 def random_(t: Tensor, low=0, high=None, *, generator=None):
+    if high is None and not low:  # the dtype's whole range, 64-bit draws where it needs them
+        g = _gen(generator)
+        values = D.empty(t._shape, _dt.int64)
+        D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(_full_range(t._dtype)))
+        D.map1_into("copy", t, values)
+        t._vc.bump()
+        return t
     if high is None:
-        low, high = 0, low if low else (1 << 24 if t._dtype.is_floating_point else 1 << 31)
+        low, high = 0, low
     values = randint(low, high, t._shape, generator=generator)
     D.map1_into("copy", t, values)
     t._vc.bump()
@@ -276,6 +290,17 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     weights = p._np().copy()
     if (weights < 0).any() or not np.isfinite(weights).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (weights.sum(axis=1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement or num_samples == 1:
+        if not replacement and ((weights > 0).sum(axis=1) < num_samples).any():
+            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
+                               "category to sample)")
+        # PyTorch's Gumbel trick: the top num_samples of p / q with q ~ Exp(1), drawn in the input's dtype
+        q = exponential_(D.empty(probs._shape, probs._dtype), 1.0, generator=generator)
+        keys = probs.detach() / q
+        picked = keys.topk(num_samples, dim=-1)[1] if num_samples > 1 else keys.argmax(-1, keepdim=True)
+        return picked if input.dim() == 2 else picked.reshape(-1)
     for s in range(num_samples):
         cdf = np.ascontiguousarray(np.cumsum(weights, axis=1)).reshape(-1)
         if (cdf.reshape(rows, cats)[:, -1] <= 0).any():

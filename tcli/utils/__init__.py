@@ -1,1 +1,3 @@
 """``tcli.utils``."""
+
+from . import data  # noqa: F401

@@ -226,6 +226,16 @@ def attach(node, out, *inputs):
     return out
 
 
+def saved_output(node, t):
+    """A node's own saved output, unpacked for a create_graph backward: an alias whose grad_fn is the node,
+    so formulas written in terms of the output differentiate through it again (PyTorch's SavedVariable for
+    outputs). Made only during that backward, so no reference cycle outlives it."""
+    alias = t._detached()
+    alias._grad_fn = node
+    alias._requires_grad = True
+    return alias
+
+
 def attach_multi(node, outs, *inputs):
     """Like attach, for a node with several outputs (unbind, split, ...)."""
     node.next_functions = tuple([_NO_EDGE if t is None else edge(t) for t in inputs])

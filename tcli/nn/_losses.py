@@ -10,7 +10,7 @@ import warnings
 
 from .. import dtypes as _dt
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.graph import Node, attach
 from ..errors import hint
 from ..ops import pointwise as _pw
@@ -30,12 +30,20 @@ class _LossNode(Node):
 
 def _record(name, formula, out, *inputs, saved=()):
     """Make ``formula(g, *saved)`` the backward of ``out``; saved tensors are version-checked at backward."""
-    if any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+    if is_grad_enabled() and any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         node = _LossNode()
         node.node_name, node.formula = name, formula
         node.save(*saved)
         attach(node, out, *inputs)
     return out
+
+
+def _check_weight(weight, function):
+    """PyTorch has no derivative for a loss's class/element weights."""
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True."
+                           + hint("pass weight.detach() (weights are constants of the loss)."))
 
 
 def _reduction(reduction, size_average=None, reduce=None):
@@ -161,6 +169,7 @@ def _rows(input):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    _check_weight(weight, "nll_loss_forward")
     _check_target(input, target)
     classes = input.shape[1] if input.dim() > 1 else input.shape[0]
     if weight is not None and weight.shape != (classes,):
@@ -200,6 +209,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     reduction = _reduction(reduction, size_average, reduce)
+    _check_weight(weight, "nll_loss_forward")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.dim() >= 2 else 0
@@ -255,6 +265,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size."
                          + hint("make them match, e.g. target.view_as(input) or output.squeeze(-1)."))
+    _check_weight(weight, "binary_cross_entropy")
     with no_grad():
         if ((input < 0) | (input > 1)).any():
             raise RuntimeError("all elements of input should be between 0 and 1"
@@ -263,7 +274,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         w = _expand_weight(weight, input.shape)
         log_x = _pw.clamp(_pw.log(input), min=-100)
         log_1mx = _pw.clamp(_pw.log(_pw.rsub(input, 1)), min=-100)
-        loss = _pw.neg(_pw.add(_pw.mul(target, log_x), _pw.mul(_pw.rsub(target, 1), log_1mx)))
+        loss = _pw.sub(_pw.mul(_pw.sub(target, 1), log_1mx), _pw.mul(target, log_x))  # PyTorch's order: +0 at 0
         if w is not None:
             loss = _pw.mul(loss, w)
         out = _reduce(loss, reduction)
@@ -278,16 +289,26 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _record("BinaryCrossEntropyBackward0", formula, out, input, target, saved=(input, target))
 
 
+def _softplus_neg(x):
+    """log(1 + exp(-x)), computed without overflow."""
+    return _pw.add(_pw.log1p(_pw.exp(_pw.neg(_pw.abs(x)))), _pw.clamp(_pw.neg(x), min=0))
+
+
+def _log_weight(pos_weight, t):
+    return _pw.add(_pw.mul(_pw.sub(pos_weight, 1), t), 1)
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})"
                          + hint("make them match, e.g. target.view_as(logits) or logits.squeeze(-1)."))
+    _check_weight(weight, "binary_cross_entropy_with_logits")
     with no_grad():
         w = _expand_weight(weight, input.shape)
-        softplus_neg = _pw.add(_pw.log1p(_pw.exp(_pw.neg(_pw.abs(input)))), _pw.clamp(_pw.neg(input), min=0))
-        lw = None if pos_weight is None else _pw.add(_pw.mul(_pw.sub(pos_weight, 1), target), 1)
+        softplus_neg = _softplus_neg(input)
+        lw = None if pos_weight is None else _log_weight(pos_weight, target)
         loss = _pw.add(_pw.mul(_pw.rsub(target, 1), input), softplus_neg if lw is None else _pw.mul(lw, softplus_neg))
         if w is not None:
             loss = _pw.mul(loss, w)
@@ -298,11 +319,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         if w is not None:
             scale = _pw.mul(scale, w)
         s = _pw.sigmoid(x)
-        if lw is None:
+        if pos_weight is None:
             gx = _pw.sub(s, t)
             gt = _pw.neg(x)
-        else:
-            gx = _pw.sub(_pw.mul(s, lw), _pw.mul(pos_weight, t))
-            gt = _pw.add(_pw.neg(x), _pw.mul(_pw.sub(pos_weight, 1), softplus_neg))
+        else:  # recomputed from x and t in tcli ops, so that double backward sees them
+            gx = _pw.sub(_pw.mul(s, _log_weight(pos_weight, t)), _pw.mul(pos_weight, t))
+            gt = _pw.add(_pw.neg(x), _pw.mul(_pw.sub(pos_weight, 1), _softplus_neg(x)))
         return _pw.mul(scale, gx), _pw.mul(scale, gt)
     return _record("BinaryCrossEntropyWithLogitsBackward0", formula, out, input, target, saved=(input, target))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import dtypes as _dt
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.graph import Node, attach
 from ..errors import hint
 from ..ops import pointwise as _pw
@@ -48,7 +48,7 @@ class _Formula(Node):
 
 
 def _record(name, formula, out, inputs, saved=(), ctx=None):
-    if not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+    if not is_grad_enabled() or not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         return out
     node = _Formula()
     node.node_name, node.formula, node.ctx = name, formula, ctx
@@ -129,7 +129,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         return _inplace(_pw.mul(input, 0.0), input, inplace)
     with no_grad():
-        noise = bernoulli(zeros(input.shape, dtype=input.dtype), 1 - p) if input.numel() else zeros(0)
+        noise = bernoulli(zeros(input.shape, dtype=input.dtype), 1 - p) if input.numel() else zeros(input.shape)
         noise.div_(1 - p)
     return _inplace(_pw.mul(input, noise), input, inplace)
 
@@ -184,7 +184,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if k == 0 or tuple(input.shape[input.dim() - k:]) != normalized_shape or input.dim() < k:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape [*, "
-            f"{', '.join(str(s) for s in normalized_shape)}], but got input of size{input.shape}"
+            f"{', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
             + hint("normalized_shape is the trailing part of the input's shape, e.g. LayerNorm(x.shape[-1])."))
     dims = tuple(range(input.dim() - k, input.dim()))
     shape = (1,) * (input.dim() - k) + normalized_shape
@@ -255,6 +255,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= rows
     flat = input.reshape(-1)
+    if flat.numel() and (flat.min().item() < 0 or flat.max().item() >= rows):
+        raise IndexError("index out of range in self"
+                         + hint(f"embedding indices run from 0 to num_embeddings - 1 = {rows - 1}."))
     if max_norm is not None:
         with no_grad():
             _renorm_rows(weight, flat, max_norm, norm_type)
@@ -277,7 +280,7 @@ def _renorm_rows(weight, flat, max_norm, norm_type):
     rows = flat.unique()
     norms = index_select(weight, 0, rows).norm(norm_type, dim=1, keepdim=True)
     scale = _pw.where(norms > max_norm, _pw.div(max_norm, _pw.add(norms, 1e-7)), 1.0)
-    weight.index_copy_(0, rows, _pw.mul(index_select(weight, 0, rows), scale))
+    weight[rows] = _pw.mul(index_select(weight, 0, rows), scale)
 
 
 _PAD_MODES = ("reflect", "replicate", "circular")  # gathered by index (PyTorch names these nodes *PadNdBackward0)
@@ -300,7 +303,9 @@ def pad(input, pad, mode="constant", value=None):
     out = input
     for k, (before, after) in enumerate(pairs):
         dim = input.dim() - 1 - k
-        out = index_select(out, dim, _pad_index(out.shape[dim], before, after, mode))
+        start, stop = max(-before, 0), out.shape[dim] - max(-after, 0)  # a negative pad crops first
+        out = out.narrow(dim, start, max(stop - start, 0))
+        out = index_select(out, dim, _pad_index(out.shape[dim], max(before, 0), max(after, 0), mode))
     return out
 
 

@@ -34,9 +34,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        p = Parameter(self.detach().clone(), self._requires_grad)
-        if self._grad is not None:
-            p._grad = self._grad.clone()
+        p = Parameter(self.detach().clone(), self._requires_grad)  # PyTorch's copy has no .grad
         memo[id(self)] = p
         return p
 

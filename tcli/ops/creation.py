@@ -65,14 +65,21 @@ def _infer(data, shape, depth, found):
     for x in data:
         if isinstance(x, (list, tuple)):
             _infer(x, shape, depth + 1, found)
-        elif isinstance(x, (Tensor, np.ndarray)):
+        elif isinstance(x, Tensor):  # a tensor inside a list is one scalar, as in PyTorch
+            if x.numel() != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars"
+                                 + hint("tcli.stack(list_of_tensors) joins tensors into one tensor."))
+            if depth + 1 != len(shape):
+                raise ValueError(f"expected sequence of length {shape[depth + 1]} at dim {depth + 1} (got Tensor)")
+            found.add(x._dtype)
+        elif isinstance(x, np.ndarray):
             sub = tuple(x.shape)
             if depth + 1 == len(shape):
                 shape.extend(sub)
             elif tuple(shape[depth + 1:]) != sub:
                 raise ValueError(f"expected sequence of length {shape[depth + 1]} at dim {depth + 1} (got "
                                  f"{sub[0] if sub else 0})")
-            found.add(x._dtype if isinstance(x, Tensor) else _dt.from_numpy_dtype(x.dtype))
+            found.add(_dt.from_numpy_dtype(x.dtype))
         else:
             if depth + 1 != len(shape):
                 raise ValueError(f"expected sequence of length {shape[depth + 1]} at dim {depth + 1} "
@@ -179,7 +186,7 @@ def _arrays_to_lists(data):
     out = []
     for x in data:
         if isinstance(x, Tensor):
-            out.append(x.detach().tolist())
+            out.append(x.item())
         elif isinstance(x, np.ndarray):
             out.append(x.tolist())
         elif isinstance(x, (list, tuple)):

@@ -35,12 +35,24 @@ def _product(a: Tensor, b: Tensor, out_shape) -> Tensor:
     return out if compute is a._dtype else D.cast(out, a._dtype)
 
 
+def _transposed(x) -> bool:
+    """x is the transpose of a contiguous matrix (a weight used as ``w.t()``, as nn.Linear does)."""
+    return x._strides == (1, x._shape[0]) and x._shape[0] > 1 and x._shape[1] > 1
+
+
+def _mm_in_layout(a, b, transposed):
+    """a @ b; made as (b.T @ a.T).T when it is the gradient of a transposed view, so the gradient reaches the
+    leaf behind the view contiguous (its TBackward transposes it back) instead of through a transposing copy."""
+    return t(mm(t(b), t(a))) if transposed else mm(a, b)
+
+
 class MmBackward0(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         nf = self.next_functions
-        return (mm(g, t(b)) if nf[0][0] is not None else None,
-                mm(t(a), g) if nf[1][0] is not None else None)
+        a_t, b_t = self.ctx
+        return (_mm_in_layout(g, t(b), a_t) if nf[0][0] is not None else None,
+                _mm_in_layout(t(a), g, b_t) if nf[1][0] is not None else None)
 
 
 def mm(input, mat2, *, out=None):
@@ -57,6 +69,7 @@ def mm(input, mat2, *, out=None):
     result = _product(input, mat2, (input._shape[0], mat2._shape[1]))
     if _requires(input, mat2):
         n = MmBackward0()
+        n.ctx = (_transposed(input), _transposed(mat2))
         n.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
         attach(n, result, input, mat2)
     return result
@@ -166,16 +179,16 @@ ger = outer
 class AddmmBackward0(Node):
     def backward(self, g):
         m1, m2 = self.saved_tensors
-        beta, alpha = self.ctx
+        beta, alpha, m1_t, m2_t = self.ctx
         nf = self.next_functions
         from .pointwise import mul
         gi = (g if beta == 1 else mul(g, beta)) if nf[0][0] is not None else None
         g1 = g2 = None
         if nf[1][0] is not None:
-            g1 = mm(g, t(m2))
+            g1 = _mm_in_layout(g, t(m2), m1_t)
             g1 = g1 if alpha == 1 else mul(g1, alpha)
         if nf[2][0] is not None:
-            g2 = mm(t(m1), g)
+            g2 = _mm_in_layout(t(m1), g, m2_t)
             g2 = g2 if alpha == 1 else mul(g2, alpha)
         return gi, g1, g2
 
@@ -190,10 +203,13 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         expand(input.detach(), prod._shape)  # PyTorch's error when input does not broadcast to the product
         if alpha != 1:
             prod = mul(prod, alpha)
-        result = add(prod, input if beta == 1 else mul(input, beta))
+        if beta == 1 and input._dtype is prod._dtype:
+            result = prod.add_(input)  # prod is ours: add the bias in place, no second (N, out) buffer
+        else:
+            result = add(prod, input if beta == 1 else mul(input, beta))
     if _requires(input, mat1, mat2):
         n = AddmmBackward0()
-        n.ctx = (beta, alpha)
+        n.ctx = (beta, alpha, _transposed(mat1), _transposed(mat2))
         n.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)
         attach(n, result, input, mat1, mat2)
     return result

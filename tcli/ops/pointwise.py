@@ -16,7 +16,7 @@ import numpy as np
 from .. import dtypes as _dt
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import Node, attach
+from ..autograd.graph import Node, attach, saved_output
 from ..errors import hint, shape_str
 from . import _dispatch as D
 from ._util import broadcast_shapes
@@ -755,6 +755,8 @@ class _Unary(Node):
 
     def backward(self, g):
         x, result = self.saved_tensors
+        if STATE.enabled and result is not None:  # create_graph: the result must carry this node's history
+            result = saved_output(self, result)
         return (self.grad_formula(g, x, result),)
 
     def name(self):

@@ -7,7 +7,7 @@ import math
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import Node, attach
+from ..autograd.graph import Node, attach, saved_output
 from ..errors import hint
 from . import _dispatch as D
 from ._util import wrap_dim, wrap_dims
@@ -603,8 +603,9 @@ class SoftmaxBackward0(Node):
     def backward(self, g):
         (y,) = self.saved_tensors
         dim, kind = self.ctx
-        if STATE.enabled:  # create_graph: the composite formula
+        if STATE.enabled:  # create_graph: the composite formula, through this node's output again
             from .pointwise import exp, mul, sub
+            y = saved_output(self, y)
             if kind == "softmax":
                 return (mul(y, sub(g, sum(mul(g, y), dim, keepdim=True))),)
             return (sub(g, mul(exp(y), sum(g, dim, keepdim=True))),)

@@ -9,8 +9,9 @@ from .module import Module
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__()
-        self.reduction = _reduction(reduction, size_average, reduce)
+        super().__init__()  # a bad reduction string raises when the loss is computed, as in PyTorch
+        self.reduction = reduction if size_average is None and reduce is None else \
+            _reduction(reduction, size_average, reduce)
 
 
 class _WeightedLoss(_Loss):

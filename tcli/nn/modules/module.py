@@ -392,7 +392,7 @@ class Module:
         missing, unexpected, errors = [], [], []
         expected = set()
         with grad_mode.no_grad():
-            for prefix, module in self.named_modules():
+            for prefix, module in self.named_modules(remove_duplicate=False):
                 dot = prefix + "." if prefix else ""
                 persistent = {n: b for n, b in module._buffers.items()
                               if n not in module._non_persistent_buffers_set}

@@ -252,7 +252,8 @@ from .printing import get_printoptions, printoptions, set_printoptions
 
 _methods.install()
 
-from . import autograd, cuda, linalg, nn, utils  # noqa: E402
+from . import autograd, cuda, datasets, linalg, nn, optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 # dtypes and their PyTorch aliases
 bool = _dtypes.bool_
@@ -300,8 +301,12 @@ def can_cast(from_, to):
 
 
 def set_num_threads(n):
+    from .kernels.config import PARALLEL_MIN
+    from .kernels.cpu import SERIAL_ONLY
     from .kernels.cpu import set_num_threads as _set
+    from .ops import _dispatch
     _set(n)
+    _dispatch._PARALLEL_MIN = SERIAL_ONLY if n == 1 else PARALLEL_MIN  # see kernels.cpu.set_num_threads
 
 
 def get_num_threads():

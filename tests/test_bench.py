@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+import tcli
 from tcli.cli import bench
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -110,8 +111,12 @@ def test_suite_names_and_targets():
     assert set(suite) == {
         "two_layer_step", "add_tiny", "scalar_autograd", "relu_fma_1e6", "add_1e7_fresh", "sum_4096x4096",
         "softmax_4096x1024", "matmul_1024", "matmul_1024_numba_kernel", "matmul_2048", "matmul_2048_numba_kernel",
+        "mlp_sgd_step", "mlp_adam_step", "dataloader_epoch", "iris_script",
         "import", "cli_help", "tutorial_500_steps_warm", "tutorial_500_steps_cold"}
     assert suite["scalar_autograd"].target == bench.Target(0.5)
+    assert suite["mlp_sgd_step"].target == suite["mlp_adam_step"].target == bench.Target(1.0)
+    assert suite["dataloader_epoch"].target == bench.Target(0.5)
+    assert suite["iris_script"].target == bench.Target(3.0, absolute=True)
     assert suite["cli_help"].target == bench.Target(0.3, absolute=True)
     assert suite["tutorial_500_steps_cold"].target == bench.Target(10.0, absolute=True)
     assert suite["matmul_2048"].flops == 2.0 * 2048**3
@@ -276,3 +281,26 @@ def test_targets():
     (2.5, "2.5 s"), (0.0123, "12.3 ms"), (4.56e-5, "45.6 µs"), (3.2e-7, "320 ns"), (None, "–")])
 def test_format_time(seconds, text):
     assert bench.format_time(seconds) == text
+
+
+def test_training_workloads_run_the_same_step_in_every_library():
+    """Each candidate of the training workloads runs; the numpy MLP step is the SGD step tcli's nn + optim take."""
+    import numpy as np
+
+    from tcli.cli import bench_training
+    libs = bench.Libs(np=np, tcli=tcli, torch=None)
+    for name in ("mlp_sgd_step", "mlp_adam_step", "dataloader_epoch"):
+        workload = next(w for w in bench_training.workloads() if w.name == name)
+        for candidate in workload.setup(libs).values():
+            candidate()
+    x, y, params = bench_training._mlp_data(libs)
+    model = tcli.nn.Sequential(tcli.nn.Linear(784, 256), tcli.nn.ReLU(), tcli.nn.Linear(256, 10))
+    with tcli.no_grad():
+        for p, value in zip(model.parameters(), params):
+            p.copy_(tcli.from_numpy(value.copy()))
+    loss = tcli.nn.functional.cross_entropy(model(tcli.from_numpy(x)), tcli.from_numpy(y))
+    loss.backward()
+    logits = np.maximum(x @ params[0].T + params[1], 0) @ params[2].T + params[3]
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    assert abs(loss.item() - (-np.log(p[np.arange(len(y)), y]).mean())) < 1e-5

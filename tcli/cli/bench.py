@@ -506,6 +506,7 @@ def _matmul_numba(n: int) -> Workload:
 
 def workloads() -> list[Workload]:
     """The whole suite, in the order it runs."""
+    from .bench_training import workloads as training_workloads
     return [
         Workload("two_layer_step", _two_layer_step, Target(0.8)),
         Workload("add_tiny", _same_op([(3,), (3,)], lambda m, a, b: lambda: a + b, lambda np, a, b: lambda: a + b),
@@ -523,6 +524,7 @@ def workloads() -> list[Workload]:
         _matmul_numba(1024),
         _matmul(2048),
         _matmul_numba(2048),
+        *training_workloads(),
         Workload("import", _import_times, Target(0.4), subprocess=True, rounds=(5, 3),
                  note="python -c 'import X' wall time"),
         Workload("cli_help", _cli_help, Target(0.3, absolute=True), subprocess=True, rounds=(5, 3)),

@@ -194,6 +194,23 @@ def _product(out, a, b):
         blas.restore(previous)
 
 
+@jit
+def _add_row(out, row):
+    n = row.shape[0]
+    for i in range(out.shape[0] // n):
+        base = i * n
+        for j in range(n):
+            out[base + j] += row[j]
+
+
+def add_row(out, row):
+    """out (a flat C-contiguous (m, n) buffer) += row on every row: Linear's bias."""
+    if row.shape[0] and out.shape[0] % row.shape[0] == 0:
+        _add_row(out, row)
+    else:
+        raise ValueError("add_row: the buffer is not a whole number of rows")
+
+
 def matmul(out, a, b):
     """out = a @ b for 2-D arrays, or out[i] = a[i] @ b[i] for 3-D ones (any strides; out C-contiguous)."""
     _product(out, a, b)

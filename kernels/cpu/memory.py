@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-POOL_MIN_BYTES = 1 << 20
+POOL_MIN_BYTES = 1 << 17
 POOL_MAX_BYTES = int(os.environ.get("TCLI_POOL_BYTES", str(2 << 30)))
 
 _free: dict = {}    # nbytes -> [blocks]

@@ -178,7 +178,11 @@ def accumulate_into(var, grad):
     if grad_mode.STATE.enabled:  # create_graph: keep the new gradient's history
         var._grad = grad if var._grad is None else var._grad + grad
     elif var._grad is None:
-        var._grad = grad if _owned_by_engine(grad) else grad.contiguous_copy()
+        if not _owned_by_engine(grad):
+            grad = grad.contiguous_copy()
+        elif grad._base is not None:  # adopt the memory as a tensor of its own, not as a view
+            grad = type(grad)._make(grad._buf, grad._shape, grad._strides, 0, grad._dtype, None, True, grad._device)
+        var._grad = grad
     else:
         var._grad.add_(grad)
 
@@ -187,9 +191,16 @@ def _owned_by_engine(grad) -> bool:
     """True if nothing but the engine refers to this dense gradient or its memory, so .grad may adopt it.
 
     The references that remain are accumulate_into's caller and parameter, _owned_by_engine's
-    parameter and getrefcount's argument; for the buffer, the tensor and getrefcount's argument.
+    parameter and getrefcount's argument; for the buffer, the tensor and getrefcount's argument. A
+    dense view of a temporary (the gradient of ``w.t()`` transposed back) also counts when the
+    temporary is held by the view alone.
     """
-    return grad._dense and sys.getrefcount(grad) <= 4 and sys.getrefcount(grad._buf) <= 2
+    if not grad._dense or sys.getrefcount(grad) > 4:
+        return False
+    base = grad._base
+    if base is None:
+        return sys.getrefcount(grad._buf) <= 2
+    return sys.getrefcount(base) <= 3 and sys.getrefcount(grad._buf) <= 3  # base: the view, the local, the argument
 
 
 def grad_accumulator(t) -> AccumulateGrad:

@@ -6,13 +6,17 @@ so a printed loss shows PyTorch's ``grad_fn``; backward formulas are tcli ops, s
 
 from __future__ import annotations
 
+import math
 import warnings
+
+import numpy as np
 
 from .. import dtypes as _dt
 from .._tensor import Tensor
-from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.grad_mode import STATE, is_grad_enabled, no_grad
 from ..autograd.graph import Node, attach
 from ..errors import hint
+from ..ops import _dispatch as D
 from ..ops import pointwise as _pw
 from ..ops.creation import zeros
 from ..ops.reduction import log_softmax
@@ -177,31 +181,41 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                            f"got weight tensor of shape: {list(weight.shape)}")
     with no_grad():
         rows, unrows = _rows(input)
-        t = target.reshape(-1).long()
-        keep = t != ignore_index
-        bad = keep & ((t < 0) | (t >= classes))
-        if bad.any():
-            raise IndexError(f"Target {t[bad][0].item()} is out of bounds."
+        compute = _dt.float32 if rows.dtype is _dt.float16 else rows.dtype
+        rows = D.contiguous_copy(D.cast(rows, compute)) if rows.dtype is not compute or not rows._dense else rows
+        t = target.reshape(-1)
+        t = D.contiguous_copy(D.cast(t, _dt.int64)) if t.dtype is not _dt.int64 or not t._dense else t
+        w = np.empty(0) if weight is None else D.contiguous_copy(D.cast(weight.detach(), _dt.float64))._buf
+        losses = D.empty((t.shape[0],), compute)
+        total_loss, total_weight, bad = D.K.nll_forward(rows._buf, classes, t._buf, w, ignore_index, losses._buf)
+        if bad >= 0:
+            raise IndexError(f"Target {t._buf[bad]} is out of bounds."
                              + hint(f"class indices run from 0 to {classes - 1} (C = input.shape[1])."))
-        safe = t.masked_fill(~keep, 0)
-        coef = keep.to(rows.dtype)
-        if weight is not None:
-            coef = _pw.mul(coef, weight.to(rows.dtype)[safe])
-        picked = rows.gather(1, safe.unsqueeze(1)).squeeze(1)
-        losses = _pw.neg(_pw.mul(picked, coef))
-        total = coef.sum()
         if reduction == "none":
             out = losses.reshape(target.shape)
-        elif reduction == "sum":
-            out = losses.sum()
         else:
-            out = _pw.div(losses.sum(), total)
+            value = total_loss if reduction == "sum" else (total_loss / total_weight if total_weight else math.nan)
+            out = D.empty((), compute)
+            out._buf[0] = value
+        out = out if out.dtype is input.dtype else D.cast(out, input.dtype)
 
     def formula(g):
-        scale = g.reshape(-1) if reduction == "none" else (_pw.div(g, total) if reduction == "mean" else g)
-        grad_rows = zeros(rows.shape, dtype=g.dtype).scatter(1, safe.unsqueeze(1),
-                                                             _pw.neg(_pw.mul(coef, scale)).unsqueeze(1))
-        return (unrows(grad_rows),)
+        if STATE.enabled:  # create_graph: the same gradient in tcli ops, differentiable in g
+            keep = t != ignore_index
+            coef = keep.to(g.dtype) if weight is None else _pw.mul(keep.to(g.dtype), weight.to(g.dtype)[
+                t.masked_fill(~keep, 0)])
+            scale = g.reshape(-1) if reduction == "none" else (_pw.div(g, total_weight) if reduction == "mean" else g)
+            grad_rows = zeros(rows.shape, dtype=g.dtype).scatter(1, t.masked_fill(~keep, 0).unsqueeze(1),
+                                                                 _pw.neg(_pw.mul(coef, scale)).unsqueeze(1))
+            return (unrows(grad_rows),)
+        grad_rows = zeros(rows.shape, dtype=compute)
+        if reduction == "none":
+            scale = D.contiguous_copy(D.cast(g.reshape(-1), compute))._buf
+        else:
+            factor = g.item() / total_weight if reduction == "mean" and total_weight else g.item()
+            scale = np.full(t.shape[0], math.nan if reduction == "mean" and not total_weight else factor, compute.np)
+        D.K.nll_backward(grad_rows._buf, classes, t._buf, w, ignore_index, scale)
+        return (unrows(grad_rows if compute is input.dtype else D.cast(grad_rows, input.dtype)),)
     name = "NllLoss2DBackward0" if input.dim() > 2 else "NllLossBackward0"
     return _record(name, formula, out, input)
 

@@ -39,7 +39,7 @@ def backend(device):
     return cuda_backend()
 
 
-_POOLED_ELEMENTS = 1 << 17  # at or above this many elements a buffer may come from the caching allocator
+_POOLED_ELEMENTS = 1 << 15  # at or above this many elements a buffer may come from the caching allocator
 
 
 def empty(shape, dtype, device=CPU) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
 from ..autograd.graph import Node, attach
+from ..device import CPU
 from ..errors import by, hint
 from . import _dispatch as D
 from ._util import broadcast_shapes
@@ -199,14 +200,19 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     from .pointwise import add, mul
     with no_grad():
         prod = mm(mat1, mat2)
-        from .shape import expand
-        expand(input.detach(), prod._shape)  # PyTorch's error when input does not broadcast to the product
-        if alpha != 1:
-            prod = mul(prod, alpha)
-        if beta == 1 and input._dtype is prod._dtype:
-            result = prod.add_(input)  # prod is ours: add the bias in place, no second (N, out) buffer
+        if (alpha == 1 and beta == 1 and input._dense and input._shape == prod._shape[1:] and input._dtype is
+                prod._dtype and prod._dtype in (_dt.float32, _dt.float64) and prod._device is CPU
+                and input._device is CPU):
+            D.K.add_row(prod._buf, input._buf)  # Linear's bias, added in place: one pass, no (N, out) temporary
+            result = prod
         else:
-            result = add(prod, input if beta == 1 else mul(input, beta))
+            expand(input.detach(), prod._shape)  # PyTorch's error when input does not broadcast to the product
+            if alpha != 1:
+                prod = mul(prod, alpha)
+            if beta == 1 and input._dtype is prod._dtype:
+                result = prod.add_(input)  # prod is ours: add in place, no second (N, out) buffer
+            else:
+                result = add(prod, input if beta == 1 else mul(input, beta))
     if _requires(input, mat1, mat2):
         n = AddmmBackward0()
         n.ctx = (beta, alpha, _transposed(mat1), _transposed(mat2))

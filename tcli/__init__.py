@@ -5,6 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import dtypes as _dtypes
+from . import errors as _errors
 from ._size import Size
 from ._tensor import Tensor
 from .autograd.grad_mode import (
@@ -253,6 +254,7 @@ from .printing import get_printoptions, printoptions, set_printoptions
 _methods.install()
 
 from . import autograd, cuda, datasets, linalg, nn, optim, utils  # noqa: E402
+from .monitor import report  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 # dtypes and their PyTorch aliases
@@ -317,3 +319,12 @@ def get_num_threads():
 def compile(model=None, **kwargs):
     """Accepted for compatibility: returns the model unchanged (tcli's kernels are already compiled)."""
     return model if model is not None else (lambda m: m)
+
+
+def __getattr__(name):
+    """A torch API tcli does not have: say so (scripts run with ``import torch`` mapped to tcli)."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'tcli' has no attribute '{name}'")
+    raise AttributeError(f"module 'tcli' has no attribute '{name}': tcli does not implement torch.{name}"
+                         + _errors.hint("tcli covers PyTorch's basics (tensors, autograd, nn, optim, utils.data); "
+                                        "run this script with PyTorch itself for the rest."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import monitor
 from ..errors import hint
 from . import graph
 from .function import Function, FunctionCtx
@@ -73,8 +74,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t, g in zip(wanted, results):
             if g is not None:
                 graph.accumulate_into(t, g if create_graph else g.detach())
-        return
-    graph.run_backward(outputs, grads, retain_graph, create_graph)
+    else:
+        graph.run_backward(outputs, grads, retain_graph, create_graph)
+    watcher = monitor.WATCHER
+    if watcher is not None and len(outputs) == 1 and not outputs[0]._shape:
+        watcher.on_backward(outputs[0])
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -48,6 +48,38 @@ def bench(
     raise typer.Exit(bench_main(quick=quick, as_json=as_json, name_filter=filter, repeats=repeats))
 
 
+_RUN_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+
+
+@app.command(context_settings=_RUN_CONTEXT)
+def run(
+    ctx: typer.Context,
+    script: str = typer.Argument(None, help="The training script; everything after it is the script's own."),
+    module: str = typer.Option(None, "-m", help="Run a module as __main__ instead of a script (like python -m)."),
+    every: str = typer.Option("100", "--every", help="Report every N steps, or 'auto' for about 20 reports."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Stop cleanly after N steps."),
+    device: str = typer.Option(None, "--device", help="Default device for new tensors: cpu or cuda."),
+    seed: int = typer.Option(None, "--seed", help="Seed tcli's random number generator before the script."),
+    threads: int = typer.Option(None, "--threads", help="Threads for tcli's parallel kernels."),
+    plain: bool = typer.Option(False, "--plain", help="One line per report, no colour or live view."),
+    log: str = typer.Option(None, "--log", help="Write every report to FILE.jsonl or FILE.csv."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines to stdout (script prints go to stderr)."),
+    stop_on_nan: bool = typer.Option(False, "--stop-on-nan", help="Stop at the first non-finite loss."),
+    no_torch_alias: bool = typer.Option(False, "--no-torch-alias", help="Do not make `import torch` import tcli."),
+):
+    """Run a PyTorch-style training script on tcli and report its loss every N steps."""
+    from .run import Options
+    from .run import run as run_script
+    args = list(ctx.args)
+    if module and script is not None:
+        args.insert(0, script)
+        script = None
+    opts = Options(script=script, module=module, args=args, every=every, max_steps=max_steps, device=device,
+                   seed=seed, threads=threads, plain=plain, log=log, as_json=as_json, stop_on_nan=stop_on_nan,
+                   torch_alias=not no_torch_alias)
+    raise typer.Exit(run_script(opts))
+
+
 def main():
     app()
 

@@ -56,14 +56,15 @@ class Target:
 
     value: float
     absolute: bool = False
+    against: str = "torch"  # the candidate a ratio target divides by
 
     def describe(self) -> str:
-        return f"< {format_time(self.value)}" if self.absolute else f"≤ {self.value:g}× torch"
+        return f"< {format_time(self.value)}" if self.absolute else f"≤ {self.value:g}× {self.against}"
 
-    def met(self, tcli_s: float | None, ratio_torch: float | None) -> bool | None:
+    def met(self, tcli_s: float | None, ratio: float | None) -> bool | None:
         if self.absolute:
             return None if tcli_s is None else tcli_s < self.value
-        return None if ratio_torch is None else ratio_torch <= self.value
+        return None if ratio is None else ratio <= self.value
 
 
 @dataclass
@@ -215,7 +216,7 @@ class Row:
     def met(self) -> bool | None:
         if self.target is None:
             return None
-        return self.target.met(self.median_s.get("tcli"), self.ratio("torch"))
+        return self.target.met(self.median_s.get("tcli"), self.ratio(self.target.against))
 
     def as_dict(self) -> dict:
         return {
@@ -226,6 +227,7 @@ class Row:
             "median_s": self.median_s,
             "ratio_torch": self.ratio("torch"),
             "ratio_numpy": self.ratio("numpy"),
+            "ratio_target": None if self.target is None or self.target.absolute else self.ratio(self.target.against),
             "first_call_s": self.first_call_s,
             "rounds_s": self.rounds_s,
             "number": self.number,
@@ -622,6 +624,9 @@ def _notes(row: Row) -> str:
     parts = []
     if row.gflops:
         parts.append("GFLOP/s " + " · ".join(f"{k} {v:.0f}" for k, v in row.gflops.items()))
+    for name, seconds in row.median_s.items():  # a baseline outside the table's columns
+        if name not in CANDIDATES:
+            parts.append(f"{name} {format_time(seconds)} (tcli÷{name} {_format_ratio(row.ratio(name))})")
     if row.errors or row.skipped:
         parts.append("[red]" + ", ".join([f"{k} failed" for k in row.errors] + [f"{k} skipped" for k in row.skipped])
                      + "[/] (below)")

@@ -114,6 +114,40 @@ def _iris(libs: Libs):
     return libs.build(tcli=primed)
 
 
+def _run_overhead(libs: Libs):
+    """The tutorial step with tcli run's watcher installed (as under ``tcli run``, a report every 100 steps)
+    against the same step without it."""
+    from .bench import LR
+
+    def make(watched: bool):
+        mod = libs.tcli
+        x, y = mod.from_numpy(libs.data(64, 1000, seed=1)), mod.from_numpy(libs.data(64, 10, seed=2))
+        w1 = mod.from_numpy(libs.data(1000, 100, seed=3)).requires_grad_()
+        w2 = mod.from_numpy(libs.data(100, 10, seed=4)).requires_grad_()
+        watcher = None
+        if watched:
+            from .run_views import View
+            from .watch import Watcher
+            watcher = Watcher([View()], every="100")
+
+        def step():
+            mod.monitor.WATCHER = watcher  # only while this candidate runs: the rounds interleave candidates
+            try:
+                loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+                loss.backward()
+                with mod.no_grad():
+                    w1.sub_(LR * w1.grad)
+                    w2.sub_(LR * w2.grad)
+                    w1.grad.zero_()
+                    w2.grad.zero_()
+            finally:
+                mod.monitor.WATCHER = None
+
+        return step
+
+    return libs.build(tcli=lambda: make(True), tcli_plain=lambda: make(False))
+
+
 def workloads() -> list[Workload]:
     return [
         Workload("mlp_sgd_step", lambda libs: _mlp_step(libs, "sgd"), Target(1.0),
@@ -121,6 +155,8 @@ def workloads() -> list[Workload]:
         Workload("mlp_adam_step", lambda libs: _mlp_step(libs, "adam"), Target(1.0)),
         Workload("dataloader_epoch", _dataloader_epoch, Target(0.5), rounds=(5, 3),
                  note="TensorDataset 20000x784, batch 128, shuffle"),
+        Workload("run_overhead", _run_overhead, Target(1.02, against="tcli_plain"),
+                 note="the tutorial step watched by tcli run vs not"),
         Workload("iris_script", _iris, Target(3.0, absolute=True), subprocess=True, rounds=(3, 1), warmup=False,
                  note="scripts/iris.py as tcli, warm kernel cache"),
     ]

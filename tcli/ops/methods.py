@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import autograd
+from .. import autograd, monitor
 from .. import dtypes as _dtypes
 from .._tensor import Tensor
 from ..autograd import graph
@@ -16,6 +16,8 @@ def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs
         # loss.backward(): the common case, without the list handling of autograd.backward
         seed = D.filled(self._shape, self._dtype, 1, self._device)
         graph.run_backward((self,), (seed,), bool(retain_graph or create_graph), create_graph)
+        if monitor.WATCHER is not None and not self._shape:
+            monitor.WATCHER.on_backward(self)
         return
     autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 

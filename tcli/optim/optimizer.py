@@ -16,6 +16,7 @@ from itertools import chain
 import numpy as np
 
 from .. import dtypes as _dt
+from .. import monitor
 from .._tensor import Tensor, contiguous_strides
 from ..autograd.grad_mode import STATE, enable_grad
 from ..errors import hint, shape_str
@@ -227,6 +228,8 @@ class Optimizer:
                         self._update(p, g, group, scalars)
         finally:
             STATE.enabled = enabled
+        if monitor.WATCHER is not None:
+            monitor.WATCHER.on_optimizer_step()
         return loss
 
     def _update(self, p: Tensor, grad: Tensor, group: dict, scalars: dict) -> None:

@@ -7,6 +7,7 @@ import math
 import os
 import warnings
 
+from ... import monitor
 from ...errors import hint
 from ._collate import default_collate, default_convert
 from ._fetch import make_fetcher
@@ -159,6 +160,8 @@ class DataLoader:
         return MultiProcessingIter(self)
 
     def __iter__(self):
+        if monitor.WATCHER is not None:
+            monitor.WATCHER.on_epoch(self)
         if self.persistent_workers and self.num_workers > 0:
             if self._iterator is None:
                 self._iterator = self._get_iterator()
@@ -233,6 +236,8 @@ class _BaseIter:
     def __next__(self):
         data = self._next_data()
         self._num_yielded += 1
+        if monitor.WATCHER is not None:
+            monitor.WATCHER.on_batch(data)
         if self._iterable and self._IterableDataset_len_called is not None \
                 and self._num_yielded > self._IterableDataset_len_called:
             msg = (f"Length of IterableDataset {self._dataset} was reported to be {self._IterableDataset_len_called}"

@@ -111,7 +111,8 @@ def test_suite_names_and_targets():
     assert set(suite) == {
         "two_layer_step", "add_tiny", "scalar_autograd", "relu_fma_1e6", "add_1e7_fresh", "sum_4096x4096",
         "softmax_4096x1024", "matmul_1024", "matmul_1024_numba_kernel", "matmul_2048", "matmul_2048_numba_kernel",
-        "mlp_sgd_step", "mlp_adam_step", "dataloader_epoch", "iris_script",
+        "mlp_sgd_step", "mlp_adam_step", "dataloader_epoch", "run_overhead", "iris_script",
+        "rand_1e6", "randn_1e6", "randint_1e6", "randperm_1e5",
         "import", "cli_help", "tutorial_500_steps_warm", "tutorial_500_steps_cold"}
     assert suite["scalar_autograd"].target == bench.Target(0.5)
     assert suite["mlp_sgd_step"].target == suite["mlp_adam_step"].target == bench.Target(1.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba.core import types
 from numba.extending import intrinsic
 
 from ._jit import jit
@@ -78,27 +79,67 @@ def _fma(typingctx, a, b, c):
 
 
 @jit
+def _words(state, pos, n):
+    """The generator's next n tempered 32-bit outputs, drawn in one tight loop (the bulk kernels' source: the
+    same stream random32 gives, without a round trip through ``pos`` per draw)."""
+    words = np.empty(n, np.uint32)
+    left, nxt = pos[0], pos[1]
+    for i in range(n):
+        left -= 1
+        if left == 0:
+            _next_state(state, pos)
+            left, nxt = pos[0], pos[1]
+        y = state[nxt]
+        nxt += 1
+        y ^= y >> np.uint32(11)
+        y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+        y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+        y ^= y >> np.uint32(18)
+        words[i] = y
+    pos[0], pos[1] = left, nxt
+    return words
+
+
+@jit(inline="always")
+def _word64(words, i):
+    """random64's value from the i-th pair of words (high word first)."""
+    return (np.uint64(words[2 * i]) << np.uint64(32)) | np.uint64(words[2 * i + 1])
+
+
+@jit
 def uniform(out, state, pos, low, high, bits):
     """out[i] = u * (high - low) + low (one rounding), u from ``bits`` random bits: 11 (float16), 24 (float32),
     53 (float64). float32 computes in float32 from float32 bounds, as PyTorch does, so the values match."""
-    if bits > 24:
+    n = out.shape[0]
+    if bits > 32:
+        words = _words(state, pos, 2 * n)
         span = high - low
-        for i in range(out.shape[0]):
-            out[i] = _fma(_uniform_bits(state, pos, bits), span, low)
+        for i in range(n):
+            out[i] = _fma(float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0),
+                          span, low)
     else:
+        words = _words(state, pos, n)
         low32 = np.float32(low)
         span32 = np.float32(np.float32(high) - low32)
-        for i in range(out.shape[0]):
-            out[i] = _fma(np.float32(_uniform_bits(state, pos, bits)), span32, low32)
+        mask = (np.uint32(1) << np.uint32(bits)) - np.uint32(1)
+        scale = np.float32(1.0 / (1 << bits))
+        for i in range(n):
+            out[i] = _fma(np.float32(words[i] & mask) * scale, span32, low32)
 
 
 @jit
 def randint(out, state, pos, low, span):
     """out[i] = low + r % span, r from 32 bits when span < 2**32, else 64 (as PyTorch's random_from_to)."""
-    wide = span >= (1 << 32)
-    for i in range(out.shape[0]):
-        r = random64(state, pos) if wide else np.uint64(random32(state, pos))
-        out[i] = np.int64(r % np.uint64(span)) + low
+    n = out.shape[0]
+    if span >= (1 << 32):
+        words = _words(state, pos, 2 * n)
+        for i in range(n):
+            out[i] = np.int64(_word64(words, i) % np.uint64(span)) + low
+    else:
+        words = _words(state, pos, n)
+        span32 = np.uint32(span)
+        for i in range(n):
+            out[i] = np.int64(words[i] % span32) + low
 
 
 @jit
@@ -106,8 +147,10 @@ def randperm(out, state, pos):
     n = out.shape[0]
     for i in range(n):
         out[i] = i
+    words = _words(state, pos, max(n - 1, 0))
     for i in range(n - 1):
-        z = np.int64(np.uint64(random32(state, pos)) % np.uint64(n - i))
+        left = n - i  # a 32-bit modulo where it fits: the same value as PyTorch's 64-bit one, in half the time
+        z = np.int64(words[i] % np.uint32(left)) if left < (1 << 32) else np.int64(np.uint64(words[i]) % left)
         tmp = out[i]
         out[i] = out[z + i]
         out[z + i] = tmp
@@ -115,17 +158,162 @@ def randperm(out, state, pos):
 
 @jit
 def normal_fill(out, state, pos, mean, std, bits):
-    """PyTorch's normal_fill for 16 or more values: uniforms first, then Box-Muller in blocks of 16."""
+    """PyTorch's normal_fill for 16 or more values: uniforms first, then Box-Muller in blocks of 16 (float32 in
+    float32 with the vectorised log/sincos PyTorch's AVX2 kernel uses, float64 in double)."""
     n = out.shape[0]
-    for i in range(n):
-        out[i] = _uniform_bits(state, pos, bits)
-    for start in range(0, n - 15, 16):
-        _box_muller_16(out, start, mean, std)
+    if bits > 32:
+        words = _words(state, pos, 2 * n)
+        for i in range(n):
+            out[i] = float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
+    else:
+        words = _words(state, pos, n)
+        mask = (np.uint32(1) << np.uint32(bits)) - np.uint32(1)
+        scale = np.float32(1.0 / (1 << bits))
+        for i in range(n):
+            out[i] = np.float32(words[i] & mask) * scale
+    if bits == 24:
+        _box_muller_all_f32(out, n // 16, np.float32(mean), np.float32(std))
+    else:
+        for start in range(0, n - 15, 16):
+            _box_muller_block(out, start, mean, std, bits)
     if n % 16 != 0:
         start = n - 16
         for i in range(start, n):
             out[i] = _uniform_bits(state, pos, bits)
+        _box_muller_block(out, start, mean, std, bits)
+
+
+@jit(inline="always")
+def _box_muller_block(out, start, mean, std, bits):
+    if bits == 24:
+        _box_muller_16_f32(out, start, np.float32(mean), np.float32(std))
+    else:
         _box_muller_16(out, start, mean, std)
+
+
+# avx_mathfun's Cephes constants (log256_ps, sincos256_ps), as float32
+_F32 = np.float32
+_ZERO, _ONE, _HALF, _MINUS_TWO, _TWO_PI = _F32(0.0), _F32(1.0), _F32(0.5), _F32(-2.0), _F32(2.0 * math.pi)
+_MIN_NORM, _SQRTHF = _F32(1.17549435e-38), _F32(0.707106781186547524)
+_LP0, _LP1, _LP2, _LP3, _LP4 = _F32(7.0376836292e-2), _F32(-1.1514610310e-1), _F32(1.1676998740e-1), \
+    _F32(-1.2420140846e-1), _F32(1.4249322787e-1)
+_LP5, _LP6, _LP7, _LP8 = _F32(-1.6668057665e-1), _F32(2.0000714765e-1), _F32(-2.4999993993e-1), \
+    _F32(3.3333331174e-1)
+_LQ1, _LQ2 = _F32(-2.12194440e-4), _F32(0.693359375)
+_FOPI, _DP1, _DP2, _DP3 = _F32(1.27323954473516), _F32(-0.78515625), _F32(-2.4187564849853515625e-4), \
+    _F32(-3.77489497744594108e-8)
+_COS0, _COS1, _COS2 = _F32(2.443315711809948e-5), _F32(-1.388731625493765e-3), _F32(4.166664568298827e-2)
+_SIN0, _SIN1, _SIN2 = _F32(-1.9515295891e-4), _F32(8.3321608736e-3), _F32(-1.6666654611e-1)
+
+
+@intrinsic
+def _bits(typingctx, x):
+    """A float32's bit pattern as int32 (avx_mathfun works on the bits)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(signature.return_type))
+    return types.int32(x), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, i):
+    """The float32 with these low 32 bits (numba widens int32 arithmetic to int64, so truncate first)."""
+    def codegen(context, builder, signature, args):
+        value = args[0]
+        if signature.args[0].bitwidth != 32:
+            value = builder.trunc(value, context.get_value_type(types.int32))
+        return builder.bitcast(value, context.get_value_type(signature.return_type))
+    return types.float32(i), codegen
+
+
+@jit(inline="always")
+def _log_f32(x):
+    """log256_ps for one value, operation for operation (where PyTorch's build fuses a multiply-add, so do we).
+    Branch-free, so that the 8 lanes of a block vectorise as PyTorch's AVX2 code does."""
+    x = max(x, _MIN_NORM)
+    bits = _bits(x)
+    e = _F32((bits >> np.int32(23)) - np.int32(0x7F)) + _ONE
+    x = _from_bits((bits & np.int32(~0x7F800000)) | np.int32(0x3F000000))  # the mantissa, in [0.5, 1)
+    small = x < _SQRTHF
+    tmp = x if small else _ZERO
+    x = x - _ONE
+    e = e - (_ONE if small else _ZERO)
+    x = x + tmp
+    z = x * x
+    y = _LP0 * x + _LP1
+    y = y * x + _LP2
+    y = y * x + _LP3
+    y = y * x + _LP4
+    y = y * x + _LP5
+    y = y * x + _LP6
+    y = y * x + _LP7
+    y = _fma(y, x, _LP8)
+    y = y * x
+    y = y * z
+    y = y + e * _LQ1
+    y = y - z * _HALF
+    x = x + y
+    return x + e * _LQ2
+
+
+@jit(inline="always")
+def _sincos_f32(x):
+    """sincos256_ps for one value x >= 0 (Box-Muller's angle): Cephes' octant reduction and polynomials,
+    branch-free (selects and sign-bit flips) like the vector code."""
+    j = (np.int32(x * _FOPI) + np.int32(1)) & np.int32(-2)
+    y = _F32(j)
+    x = x + y * _DP1
+    x = x + y * _DP2
+    x = x + y * _DP3
+    z = x * x
+    c = _COS0 * z + _COS1
+    c = c * z + _COS2
+    c = c * z
+    c = c * z
+    c = c - z * _HALF
+    c = c + _ONE
+    s = _fma(_SIN0, z, _SIN1)
+    s = _fma(s, z, _SIN2)
+    s = s * z
+    s = _fma(s, x, x)
+    swap = (j & np.int32(2)) != 0  # the octant decides which polynomial gives sin and which cos
+    sin = c if swap else s
+    cos = s if swap else c
+    sin = _from_bits(_bits(sin) ^ ((j & np.int32(4)) << np.int32(29)))
+    cos = _from_bits(_bits(cos) ^ (((~(j - np.int32(2))) & np.int32(4)) << np.int32(29)))
+    return sin, cos
+
+
+@jit(inline="always")
+def _box_muller_all_f32(out, blocks, mean, std):
+    """Every whole block of 16: the block's first 8 uniforms give radii, the next 8 angles. The lanes are
+    gathered into contiguous arrays first so that the math loop vectorises (as PyTorch's AVX2 loop is)."""
+    m = blocks * 8
+    u1 = np.empty(m, np.float32)
+    u2 = np.empty(m, np.float32)
+    for b in range(blocks):
+        for j in range(8):
+            u1[b * 8 + j] = np.float32(out[b * 16 + j])
+            u2[b * 8 + j] = np.float32(out[b * 16 + 8 + j])
+    for i in range(m):
+        radius = np.sqrt(_MINUS_TWO * _log_f32(_ONE - u1[i]))
+        s, c = _sincos_f32(_TWO_PI * u2[i])
+        u1[i] = _fma(radius * c, std, mean)
+        u2[i] = _fma(radius * s, std, mean)
+    for b in range(blocks):
+        for j in range(8):
+            out[b * 16 + j] = u1[b * 8 + j]
+            out[b * 16 + 8 + j] = u2[b * 8 + j]
+
+
+@jit(inline="always")
+def _box_muller_16_f32(out, start, mean, std):
+    for j in range(8):
+        u1 = _ONE - np.float32(out[start + j])  # float32 even where numba types the float64 kernel's branch
+        u2 = np.float32(out[start + j + 8])
+        radius = np.sqrt(_MINUS_TWO * _log_f32(u1))
+        s, c = _sincos_f32(_TWO_PI * u2)
+        out[start + j] = _fma(radius * c, std, mean)
+        out[start + j + 8] = _fma(radius * s, std, mean)
 
 
 @jit(inline="always")
@@ -160,10 +348,19 @@ def normal_scalar(out, state, pos, cache, mean, std):
 
 
 @jit
-def bernoulli(out, state, pos, p):
-    """out[i] = 1 with probability p[i] (p broadcast to out's length by the caller)."""
-    for i in range(out.shape[0]):
-        out[i] = 1 if _uniform53(state, pos) < p[i] else 0
+def bernoulli(out, state, pos, p, bits):
+    """out[i] = 1 with probability p[i] (p broadcast to out's length by the caller), comparing a uniform of
+    ``bits`` random bits: PyTorch draws 53 for float64 (and number) probabilities, 24 for float32 ones."""
+    n = out.shape[0]
+    if bits > 32:
+        words = _words(state, pos, 2 * n)
+        for i in range(n):
+            out[i] = 1 if float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0) < p[i] \
+                else 0
+    else:
+        words = _words(state, pos, n)
+        for i in range(n):
+            out[i] = 1 if float(words[i] & np.uint32(0xFFFFFF)) * (1.0 / 16777216.0) < p[i] else 0
 
 
 @jit
@@ -175,16 +372,16 @@ def exponential(out, state, pos, lambd):
 
 @jit
 def multinomial(out, state, pos, cdf, rows, cats, samples):
-    """Sampling with replacement from each row's cumulative distribution."""
+    """Sampling with replacement, row by row as PyTorch does: the first category whose normalised cumulative
+    probability reaches a 53-bit uniform."""
     for r in range(rows):
-        total = cdf[r * cats + cats - 1]
         for s in range(samples):
-            u = _uniform53(state, pos) * total
-            lo, hi = 0, cats - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if cdf[r * cats + mid] > u:
-                    hi = mid
-                else:
+            u = _uniform53(state, pos)
+            lo, hi = 0, cats
+            while hi - lo > 0:
+                mid = lo + (hi - lo) // 2
+                if cdf[r * cats + mid] < u:
                     lo = mid + 1
-            out[r * samples + s] = lo
+                else:
+                    hi = mid
+            out[r * samples + s] = min(lo, cats - 1)

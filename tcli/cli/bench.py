@@ -321,6 +321,20 @@ def _same_op(shapes: list[tuple[int, ...]], make: Callable[..., Callable[[], obj
     return setup
 
 
+def _random(name: str, make, make_numpy) -> Workload:
+    """Seeded random numbers: tcli and torch draw the same values (PyTorch's generator); numpy its own PCG64."""
+    def setup(libs: Libs):
+        def seeded(mod):
+            mod.manual_seed(0)
+            return lambda: make(mod)
+
+        rng = libs.np.random.default_rng(0)
+        return libs.build(tcli=lambda: seeded(libs.tcli), numpy=lambda: (lambda: make_numpy(libs.np, rng)),
+                          torch=lambda: seeded(libs.torch))
+
+    return Workload(name, setup, Target(1.0))
+
+
 def _two_layer_step(libs: Libs):
     x, y = libs.data(64, 1000, seed=1), libs.data(64, 10, seed=2)
     w1, w2 = libs.data(1000, 100, seed=3), libs.data(100, 10, seed=4)
@@ -522,6 +536,10 @@ def workloads() -> list[Workload]:
                                            lambda np, x: lambda: x.sum()), Target(1.0)),
         Workload("softmax_4096x1024", _same_op([(4096, 1024)], lambda m, x: lambda: m.softmax(x, dim=-1),
                                                _numpy_softmax), Target(1.0)),
+        _random("rand_1e6", lambda m: m.rand(10**6), lambda np, g: g.random(10**6, dtype=np.float32)),
+        _random("randn_1e6", lambda m: m.randn(10**6), lambda np, g: g.standard_normal(10**6, dtype=np.float32)),
+        _random("randint_1e6", lambda m: m.randint(0, 1000, (10**6,)), lambda np, g: g.integers(0, 1000, 10**6)),
+        _random("randperm_1e5", lambda m: m.randperm(10**5), lambda np, g: g.permutation(10**5)),
         _matmul(1024),
         _matmul_numba(1024),
         _matmul(2048),

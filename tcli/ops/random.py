@@ -16,6 +16,13 @@ from .creation import _device, _finish
 _DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed: a fresh process draws the same numbers
 
 
+# PyTorch's CPUGeneratorImplState: the legacy THGeneratorState (MT words widened to 64 bits), then the float
+# normal cache.
+_STATE_LAYOUT = np.dtype([("seed", "<u8"), ("left", "<i4"), ("seeded", "<i4"), ("next", "<u8"), ("state", "<u8", 624),
+                          ("normal_x", "<f8"), ("normal_y", "<f8"), ("normal_rho", "<f8"), ("normal_is_valid", "<i4"),
+                          ("pad", "<i4"), ("float_normal", "<f4"), ("float_normal_valid", "u1"), ("pad2", "u1", 3)])
+
+
 class Generator:
     """A CPU random number generator (``tcli.Generator``), seeded like PyTorch's."""
 
@@ -46,19 +53,28 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """PyTorch's CPU generator state bytes (5056), so states move between tcli and PyTorch."""
         from .creation import from_numpy
-        raw = np.concatenate([self._state.view(np.uint8), self._pos.view(np.uint8),
-                              self._normal_cache.view(np.uint8), np.array([self._seed], np.uint64).view(np.uint8)])
-        return from_numpy(raw.copy())
+        record = np.zeros((), _STATE_LAYOUT)
+        record["seed"], record["left"], record["seeded"], record["next"] = self._seed, self._pos[0], 1, self._pos[1]
+        record["state"] = self._state
+        if self._normal_cache[0]:  # the spare Box-Muller sample of the scalar normal path
+            record["normal_is_valid"], record["normal_y"] = 1, self._normal_cache[1]
+        return from_numpy(record.reshape(1).view(np.uint8).copy())
 
     def set_state(self, new_state):
-        raw = np.asarray(new_state.numpy() if isinstance(new_state, Tensor) else new_state, np.uint8)
-        if raw.shape != (624 * 4 + 16 + 16 + 8,):
-            raise RuntimeError("Expected a tcli generator state (a uint8 tensor from get_state())")
-        self._state[:] = raw[:2496].view(np.uint32)
-        self._pos[:] = raw[2496:2512].view(np.int64)
-        self._normal_cache[:] = raw[2512:2528].view(np.float64)
-        self._seed = int(raw[2528:].view(np.uint64)[0])
+        if not isinstance(new_state, Tensor) or new_state.dtype is not _dt.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor"
+                            + hint("pass what get_rng_state() (or torch.get_rng_state()) returned."))
+        raw = np.ascontiguousarray(new_state.numpy()).reshape(-1)
+        if raw.shape[0] != _STATE_LAYOUT.itemsize:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_LAYOUT.itemsize} but found the "
+                               f"input RNG state size to be {raw.shape[0]}")
+        record = raw.view(_STATE_LAYOUT)[0]
+        self._seed = int(record["seed"])
+        self._state[:] = record["state"].astype(np.uint32)
+        self._pos[:] = (record["left"], record["next"])
+        self._normal_cache[:] = (1.0, record["normal_y"]) if record["normal_is_valid"] else (0.0, 0.0)
         return self
 
     def __repr__(self):
@@ -236,7 +252,8 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false."
                            + hint("bernoulli takes probabilities in [0, 1]."))
     result = D.empty(input._shape, _dt.float64)
-    D.K.bernoulli(result._buf, g._state, g._pos, flat)
+    bits = 53 if p is not None or probs._dtype is _dt.float64 else 24
+    D.K.bernoulli(result._buf, g._state, g._pos, flat, bits)
     return D.cast(result, input._dtype)
 
 
@@ -301,13 +318,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         keys = probs.detach() / q
         picked = keys.topk(num_samples, dim=-1)[1] if num_samples > 1 else keys.argmax(-1, keepdim=True)
         return picked if input.dim() == 2 else picked.reshape(-1)
-    for s in range(num_samples):
-        cdf = np.ascontiguousarray(np.cumsum(weights, axis=1)).reshape(-1)
-        if (cdf.reshape(rows, cats)[:, -1] <= 0).any():
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        picked = np.empty(rows, np.int64)
-        D.K.multinomial(picked, g._state, g._pos, cdf, rows, cats, 1)
-        out._np()[:, s] = picked
-        if not replacement:
-            weights[np.arange(rows), picked] = 0
+    cdf = np.cumsum(weights, axis=1)
+    cdf = np.ascontiguousarray(cdf / cdf[:, -1:]).reshape(-1)  # normalised, as PyTorch's kernel does
+    D.K.multinomial(out._buf, g._state, g._pos, cdf, rows, cats, num_samples)
     return out if input.dim() == 2 else out.reshape(-1)

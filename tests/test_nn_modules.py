@@ -185,8 +185,6 @@ def test_get_submodule_and_parameter():
     assert first_line(info) == "`scale` is not an nn.Module"
 
 
-@pytest.mark.xfail(strict=True, reason="get_parameter's errors differ from PyTorch's ('has no attribute', "
-                                       "'is not an nn.Parameter')")
 def test_get_parameter_errors_match_torch():
     torch = pytest.importorskip("torch")
     assert_same_errors(torch, [lambda m: make_net(m).get_parameter("a.fc.zz"),
@@ -337,8 +335,6 @@ def test_module_errors_match_torch():
     assert_same_errors(torch, _module_error_fns())
 
 
-@pytest.mark.xfail(strict=True, reason="messages differ: add_module's dotted name (PyTorch adds ', got: a.b'), "
-                                       "BatchNorm1d with the wrong channel count, Embedding's out-of-range index")
 def test_more_module_errors_match_torch():
     torch = pytest.importorskip("torch")
     assert_same_errors(torch, [lambda m: m.nn.Module().add_module("a.b", m.nn.ReLU()),
@@ -479,8 +475,6 @@ def test_load_state_dict_errors_match_torch():
             assert run(tcli, edit, strict) == run(torch, edit, strict)
 
 
-@pytest.mark.xfail(strict=True, reason="unexpected keys are listed in state_dict order; PyTorch lists them module "
-                                       "by module, the root's first")
 def test_unexpected_keys_order_matches_torch():
     net = make_net(tcli)
     sd = net.state_dict()

@@ -80,22 +80,26 @@ def _fma(typingctx, a, b, c):
 
 @jit
 def _words(state, pos, n):
-    """The generator's next n tempered 32-bit outputs, drawn in one tight loop (the bulk kernels' source: the
-    same stream random32 gives, without a round trip through ``pos`` per draw)."""
+    """The generator's next n tempered 32-bit outputs: the stream random32 gives, taken a run of state words at a
+    time (a loop that vectorises) instead of one round trip through ``pos`` per draw."""
     words = np.empty(n, np.uint32)
     left, nxt = pos[0], pos[1]
-    for i in range(n):
-        left -= 1
-        if left == 0:
+    i = 0
+    while i < n:
+        if left == 1:  # this draw is the one that regenerates the state (random32's pos[0] reaching 0)
             _next_state(state, pos)
-            left, nxt = pos[0], pos[1]
-        y = state[nxt]
-        nxt += 1
-        y ^= y >> np.uint32(11)
-        y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
-        y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
-        y ^= y >> np.uint32(18)
-        words[i] = y
+            left, nxt = pos[0] + 1, 0
+        take = min(n - i, left - 1)
+        for k in range(take):
+            y = state[nxt + k]
+            y ^= y >> np.uint32(11)
+            y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+            y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+            y ^= y >> np.uint32(18)
+            words[i + k] = y
+        i += take
+        nxt += take
+        left -= take
     pos[0], pos[1] = left, nxt
     return words
 
@@ -129,17 +133,25 @@ def uniform(out, state, pos, low, high, bits):
 
 @jit
 def randint(out, state, pos, low, span):
-    """out[i] = low + r % span, r from 32 bits when span < 2**32, else 64 (as PyTorch's random_from_to)."""
+    """out[i] = low + r % span, r from 32 bits when span < 2**28, else 64 (PyTorch 2.13's random_from_to takes a
+    64-bit draw from 2**28 on, measured against torch for int32, int64 and float64)."""
     n = out.shape[0]
-    if span >= (1 << 32):
+    if span >= (1 << 28):
         words = _words(state, pos, 2 * n)
         for i in range(n):
             out[i] = np.int64(_word64(words, i) % np.uint64(span)) + low
     else:
         words = _words(state, pos, n)
-        span32 = np.uint32(span)
+        d = np.int64(span)
+        inverse = 1.0 / float(span)
         for i in range(n):
-            out[i] = np.int64(words[i] % span32) + low
+            # r % span through a double quotient (off by at most one for r < 2**32, then corrected):
+            # the same remainder as an integer division, in a loop that vectorises
+            r = np.int64(words[i])
+            rem = r - np.int64(float(r) * inverse) * d
+            rem = rem + d if rem < 0 else rem
+            rem = rem - d if rem >= d else rem
+            out[i] = rem + low
 
 
 @jit

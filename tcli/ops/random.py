@@ -202,10 +202,12 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     shape = normalize_shape((size,))
     check_sizes_nonnegative(shape)
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
-    t = D.empty(shape, dtype, _device(device))
     g = _gen(generator)
     wide = D.empty(shape, _dt.int64)
     D.K.randint(wide._buf, g._state, g._pos, int(low), int(high) - int(low))
+    if dtype is _dt.int64 and _device(device).type == "cpu":
+        return _finish(wide, requires_grad)
+    t = D.empty(shape, dtype, _device(device))
     D.map1_into("copy", t, wide)
     return _finish(t, requires_grad)
 

@@ -139,7 +139,7 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
         if "." in name:
-            raise KeyError(f'{kind} name can\'t contain "."')
+            raise KeyError(f'{kind} name can\'t contain "."' + (f", got: {name}" if kind == "module" else ""))
         if name == "":
             raise KeyError(f'{kind} name can\'t be empty string ""')
         if hasattr(self, name) and name not in table:
@@ -273,8 +273,10 @@ class Module:
     def get_parameter(self, target: str) -> Parameter:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
         if name not in module._parameters:
-            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
         return module._parameters[name]
 
     def apply(self, fn):
@@ -390,24 +392,27 @@ class Module:
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
-        expected = set()
         with grad_mode.no_grad():
             for prefix, module in self.named_modules(remove_duplicate=False):
                 dot = prefix + "." if prefix else ""
                 persistent = {n: b for n, b in module._buffers.items()
                               if n not in module._non_persistent_buffers_set}
+                local = set()
                 for name, target in itertools.chain(module._parameters.items(), persistent.items()):
                     if target is None:
                         continue
                     key = dot + name
-                    expected.add(key)
+                    local.add(name)
                     if key not in state_dict:
                         missing.append(key)
                         continue
                     _load_one(module, name, target, state_dict[key], key, assign, errors)
-                for name in module._modules:
-                    expected.add(dot + name)  # a prefix, never a key itself
-        unexpected = [k for k in state_dict.keys() if k not in expected]
+                for key in state_dict.keys():  # PyTorch's order: module by module, root first
+                    if not key.startswith(dot):
+                        continue
+                    head, _, rest = key[len(dot):].partition(".")
+                    if (head not in module._modules) if rest else (head not in local):
+                        unexpected.append(key)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(

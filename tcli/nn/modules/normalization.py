@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import dtypes as _dt
+from ...errors import hint
 from ...ops.creation import empty, ones, tensor, zeros
 from .. import functional as F
 from .. import init
@@ -84,6 +85,10 @@ class BatchNorm1d(Module):
     def forward(self, input):
         if input.dim() not in (2, 3):
             raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+        if self.running_mean is not None and input.shape[1] != self.num_features:
+            raise RuntimeError(f"running_mean should contain {input.shape[1]} elements not {self.num_features}"
+                               + hint(f"BatchNorm1d({self.num_features}) normalises {self.num_features} channels "
+                                      f"(dim 1); this input has {input.shape[1]}."))
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)

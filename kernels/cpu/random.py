@@ -132,11 +132,11 @@ def uniform(out, state, pos, low, high, bits):
 
 
 @jit
-def randint(out, state, pos, low, span):
-    """out[i] = low + r % span, r from 32 bits when span < 2**28, else 64 (PyTorch 2.13's random_from_to takes a
-    64-bit draw from 2**28 on, measured against torch for int32, int64 and float64)."""
+def randint(out, state, pos, low, span, wide):
+    """out[i] = low + r % span, r a 64-bit draw when ``wide`` else a 32-bit one (the caller applies PyTorch's rule:
+    random_(from, to) draws 64 bits once the range reaches 2**28; random_() does for int64 and float64)."""
     n = out.shape[0]
-    if span >= (1 << 28):
+    if wide:
         words = _words(state, pos, 2 * n)
         for i in range(n):
             out[i] = np.int64(_word64(words, i) % np.uint64(span)) + low

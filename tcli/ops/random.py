@@ -204,7 +204,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     g = _gen(generator)
     wide = D.empty(shape, _dt.int64)
-    D.K.randint(wide._buf, g._state, g._pos, int(low), int(high) - int(low))
+    span = int(high) - int(low)
+    D.K.randint(wide._buf, g._state, g._pos, int(low), span, span >= _WIDE_RANGE)
     if dtype is _dt.int64 and _device(device).type == "cpu":
         return _finish(wide, requires_grad)
     t = D.empty(shape, dtype, _device(device))
@@ -275,6 +276,9 @@ def exponential_(t: Tensor, lambd=1.0, *, generator=None):
     return t
 
 
+_WIDE_RANGE = 1 << 28  # from this range on, PyTorch 2.13's random_(from, to) takes 64-bit draws (measured)
+
+
 def _full_range(dt) -> int:
     """How many values random_() draws from for dtype dt: PyTorch's uniform_int takes a draw modulo this."""
     if dt.is_floating_point:
@@ -286,7 +290,8 @@ def random_(t: Tensor, low=0, high=None, *, generator=None):
     if high is None and not low:  # the dtype's whole range, 64-bit draws where it needs them
         g = _gen(generator)
         values = D.empty(t._shape, _dt.int64)
-        D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(_full_range(t._dtype)))
+        D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(_full_range(t._dtype)),
+                    t._dtype in (_dt.int64, _dt.float64))
         D.map1_into("copy", t, values)
         t._vc.bump()
         return t

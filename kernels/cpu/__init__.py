@@ -40,6 +40,7 @@ from .random import (  # noqa: F401
     normal_fill,
     normal_scalar,
     randint,
+    random64_fill,
     randperm,
     uniform,  # noqa: F401
 )

@@ -155,6 +155,14 @@ def randint(out, state, pos, low, span, wide):
 
 
 @jit
+def random64_fill(out, state, pos):
+    """out[i] = a whole 64-bit draw read as int64 (random_ over int64's full range)."""
+    words = _words(state, pos, 2 * out.shape[0])
+    for i in range(out.shape[0]):
+        out[i] = np.int64(_word64(words, i))
+
+
+@jit
 def randperm(out, state, pos):
     n = out.shape[0]
     for i in range(n):
@@ -169,19 +177,22 @@ def randperm(out, state, pos):
 
 
 @jit
-def normal_fill(out, state, pos, mean, std, bits):
+def normal_fill(out, state, pos, mean, std, bits, whole_blocks_first):
     """PyTorch's normal_fill for 16 or more values: uniforms first, then Box-Muller in blocks of 16 (float32 in
-    float32 with the vectorised log/sincos PyTorch's AVX2 kernel uses, float64 in double)."""
+    float32 with the vectorised log/sincos PyTorch's AVX2 kernel uses, float64 in double). The uniforms of a
+    ragged tail are drawn again for the last 16 values; ``whole_blocks_first`` draws only the whole blocks'
+    uniforms before that (PyTorch's float16 path), otherwise all n."""
     n = out.shape[0]
+    first = (n // 16) * 16 if whole_blocks_first else n
     if bits > 32:
-        words = _words(state, pos, 2 * n)
-        for i in range(n):
+        words = _words(state, pos, 2 * first)
+        for i in range(first):
             out[i] = float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
     else:
-        words = _words(state, pos, n)
+        words = _words(state, pos, first)
         mask = (np.uint32(1) << np.uint32(bits)) - np.uint32(1)
         scale = np.float32(1.0 / (1 << bits))
-        for i in range(n):
+        for i in range(first):
             out[i] = np.float32(words[i] & mask) * scale
     if bits == 24:
         _box_muller_all_f32(out, n // 16, np.float32(mean), np.float32(std))

@@ -164,7 +164,8 @@ def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
     n = t.numel()
     if n >= 16 and t._dense:
         bits = _MANTISSA_BITS[t._dtype]
-        _fill_via(t, lambda buf: D.K.normal_fill(buf, g._state, g._pos, float(mean), float(std), bits))
+        half = t._dtype is _dt.float16  # computed in float32; PyTorch draws only whole blocks before the tail
+        _fill_via(t, lambda buf: D.K.normal_fill(buf, g._state, g._pos, float(mean), float(std), bits, half))
     else:
         _fill_via(t, lambda buf: D.K.normal_scalar(buf, g._state, g._pos, g._normal_cache, float(mean), float(std)))
     t._vc.bump()
@@ -204,8 +205,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     g = _gen(generator)
     wide = D.empty(shape, _dt.int64)
-    span = int(high) - int(low)
-    D.K.randint(wide._buf, g._state, g._pos, int(low), span, span >= _WIDE_RANGE)
+    span = int(high) - int(low)  # up to 2**64 - 1: passed unsigned so that one compiled kernel takes any range
+    D.K.randint(wide._buf, g._state, g._pos, int(low), np.uint64(span), span >= _WIDE_RANGE)
     if dtype is _dt.int64 and _device(device).type == "cpu":
         return _finish(wide, requires_grad)
     t = D.empty(shape, dtype, _device(device))
@@ -238,8 +239,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             from ._util import broadcast_shapes
             shape = broadcast_shapes(mean._shape, std._shape)
-        noise = normal_(D.empty(shape, like._dtype, like._device), generator=generator)
-        return add(mul(noise, std), mean)
+        # PyTorch's order: a number std scales the draws in the kernel (in double), a tensor std afterwards
+        if isinstance(std, Tensor):
+            noise = normal_(D.empty(shape, like._dtype, like._device), generator=generator)
+            return add(mul(noise, std), mean)
+        return add(normal_(D.empty(shape, like._dtype, like._device), 0.0, std, generator=generator), mean)
     if size is None:
         raise TypeError("normal() needs a size when mean and std are numbers")
     t = _float_target(normalize_shape((size,)), dtype, device, "normal_kernel_cpu")
@@ -286,18 +290,30 @@ def _full_range(dt) -> int:
     return 2 if dt is _dt.bool_ else int(np.iinfo(dt.np).max) + 1
 
 
-def random_(t: Tensor, low=0, high=None, *, generator=None):
-    if high is None and not low:  # the dtype's whole range, 64-bit draws where it needs them
-        g = _gen(generator)
-        values = D.empty(t._shape, _dt.int64)
+_TO_MAX = object()  # random_(from) without `to`: the `to` overload; random_(from, None) means up to the max
+
+
+def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
+    g = _gen(generator)
+    values = D.empty(t._shape, _dt.int64)
+    if high is _TO_MAX and not low:  # the dtype's whole range, 64-bit draws for int64 and float64
         D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(_full_range(t._dtype)),
                     t._dtype in (_dt.int64, _dt.float64))
-        D.map1_into("copy", t, values)
-        t._vc.bump()
-        return t
-    if high is None:
-        low, high = 0, low
-    values = randint(low, high, t._shape, generator=generator)
+    elif high is _TO_MAX:  # random_(to)
+        values = randint(0, low, t._shape, generator=generator)
+    elif high is None:  # random_(from, None): from up to the dtype's largest value (2**digits for floats)
+        top = _full_range(t._dtype) - 1 if t._dtype.is_floating_point else int(np.iinfo(t._dtype.np).max) \
+            if t._dtype is not _dt.bool_ else 1
+        if low > top:
+            raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' casted "
+                               f"to dtype, but got from={low} > to_inc={top}")
+        span = top - low + 1
+        if span == 1 << 64:  # int64 from its minimum: every 64-bit pattern, as PyTorch's full-range kernel
+            D.K.random64_fill(values._buf, g._state, g._pos)
+        else:
+            D.K.randint(values._buf, g._state, g._pos, int(low), np.uint64(span), span >= _WIDE_RANGE)
+    else:
+        values = randint(low, high, t._shape, generator=generator)
     D.map1_into("copy", t, values)
     t._vc.bump()
     return t
@@ -325,7 +341,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         keys = probs.detach() / q
         picked = keys.topk(num_samples, dim=-1)[1] if num_samples > 1 else keys.argmax(-1, keepdim=True)
         return picked if input.dim() == 2 else picked.reshape(-1)
-    cdf = np.cumsum(weights, axis=1)
-    cdf = np.ascontiguousarray(cdf / cdf[:, -1:]).reshape(-1)  # normalised, as PyTorch's kernel does
+    # PyTorch builds each row's cumulative distribution in the input's dtype and normalises it there
+    acc = np.float32 if probs._dtype in (_dt.float32, _dt.float16) else np.float64
+    cdf = np.cumsum(weights.astype(acc), axis=1, dtype=acc)
+    cdf = np.ascontiguousarray(cdf / cdf[:, -1:], dtype=np.float64).reshape(-1)
     D.K.multinomial(out._buf, g._state, g._pos, cdf, rows, cats, num_samples)
     return out if input.dim() == 2 else out.reshape(-1)

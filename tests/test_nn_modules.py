@@ -1027,8 +1027,6 @@ def test_activation_modules_match_functional():
         assert inplace(y) is y
 
 
-@pytest.mark.xfail(strict=True, reason="in-place leaky_relu/elu/silu record CopyBackwards instead of PyTorch's "
-                                       "LeakyReluBackward1/EluBackward1/SiluBackward0")
 def test_inplace_activation_grad_fn_names():
     x = tcli.randn(3, requires_grad=True)
     names = [F.leaky_relu(x * 1, inplace=True).grad_fn.name(), F.elu(x * 1, inplace=True).grad_fn.name(),

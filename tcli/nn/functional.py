@@ -11,6 +11,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.graph import Node, attach
 from ..errors import hint
+from ..ops import inplace as _inplace_ops
 from ..ops import pointwise as _pw
 from ..ops.creation import zeros
 from ..ops.indexing import index_select, one_hot  # noqa: F401
@@ -67,7 +68,7 @@ def relu_(input):
 
 
 def _inplace(result, input, inplace):
-    """PyTorch's inplace= for activations: the value lands in input, which takes the result's history."""
+    """PyTorch's inplace= where its graph shows a plain copy (dropout): the value lands in input."""
     if not inplace:
         return result
     input.copy_(result)
@@ -75,11 +76,15 @@ def _inplace(result, input, inplace):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _inplace(_pw.leaky_relu(input, negative_slope), input, inplace)
+    if inplace:
+        return _inplace_ops.apply(input, lambda x: _pw.leaky_relu(x, negative_slope, node=_pw.LeakyReluBackward1))
+    return _pw.leaky_relu(input, negative_slope)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _inplace(_pw.elu(input, alpha), input, inplace)
+    if inplace:
+        return _inplace_ops.apply(input, lambda x: _pw.elu(x, alpha, node=_pw.EluBackward1))
+    return _pw.elu(input, alpha)
 
 
 def gelu(input, approximate="none"):
@@ -87,7 +92,7 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    return _inplace(_pw.silu(input), input, inplace)
+    return _inplace_ops.apply(input, _pw.silu) if inplace else _pw.silu(input)
 
 
 def sigmoid(input):

@@ -1141,10 +1141,14 @@ class LeakyReluBackward0(Node):
         return (where(gt(x, 0), g, mul(g, self.ctx)),)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+class LeakyReluBackward1(LeakyReluBackward0):
+    """The in-place form's node (PyTorch names it apart)."""
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False, *, node=LeakyReluBackward0):
     result = D.map1("leaky_relu", input, input._dtype, D.scalar_of(negative_slope, input._dtype))
     if _requires(input):
-        n = LeakyReluBackward0()
+        n = node()
         n.ctx = negative_slope
         n.save(input)
         _record(n, result, input)
@@ -1157,10 +1161,14 @@ class EluBackward0(Node):
         return (where(gt(x, 0), g, mul(mul(g, exp(x)), self.ctx)),)
 
 
-def elu(input, alpha=1.0, inplace=False):
+class EluBackward1(EluBackward0):
+    """The in-place form's node (PyTorch names it apart)."""
+
+
+def elu(input, alpha=1.0, inplace=False, *, node=EluBackward0):
     result = D.map1("elu", input, input._dtype, D.scalar_of(alpha, input._dtype))
     if _requires(input):
-        n = EluBackward0()
+        n = node()
         n.ctx = alpha
         n.save(input)
         _record(n, result, input)

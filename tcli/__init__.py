@@ -253,9 +253,13 @@ from .printing import get_printoptions, printoptions, set_printoptions
 
 _methods.install()
 
-from . import autograd, cuda, datasets, linalg, nn, optim, utils  # noqa: E402
+from . import autograd, cuda, linalg  # noqa: E402
+
+# The training stack loads on first use (tcli.nn, tcli.optim, ...): `tcli --help` and plain tensor work do not pay
+# for it. `import tcli.nn` and attribute access both work as with eager imports.
+_LAZY_SUBMODULES = ("nn", "optim", "utils", "datasets")
+_LAZY_FUNCTIONS = {"save": "serialization", "load": "serialization"}
 from .monitor import report  # noqa: E402
-from .serialization import load, save  # noqa: E402
 
 # dtypes and their PyTorch aliases
 bool = _dtypes.bool_
@@ -322,7 +326,12 @@ def compile(model=None, **kwargs):
 
 
 def __getattr__(name):
-    """A torch API tcli does not have: say so (scripts run with ``import torch`` mapped to tcli)."""
+    """The lazily loaded submodules; for a torch API tcli does not have, say so (scripts run with ``import torch``
+    mapped to tcli)."""
+    if name in _LAZY_SUBMODULES or name in _LAZY_FUNCTIONS:
+        import importlib
+        module = importlib.import_module(f"{__name__}.{_LAZY_FUNCTIONS.get(name, name)}")
+        return getattr(module, name) if name in _LAZY_FUNCTIONS else module
     if name.startswith("__"):
         raise AttributeError(f"module 'tcli' has no attribute '{name}'")
     raise AttributeError(f"module 'tcli' has no attribute '{name}': tcli does not implement torch.{name}"

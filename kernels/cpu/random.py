@@ -177,40 +177,38 @@ def randperm(out, state, pos):
 
 
 @jit
-def normal_fill(out, state, pos, mean, std, bits, whole_blocks_first):
-    """PyTorch's normal_fill for 16 or more values: uniforms first, then Box-Muller in blocks of 16 (float32 in
-    float32 with the vectorised log/sincos PyTorch's AVX2 kernel uses, float64 in double). The uniforms of a
-    ragged tail are drawn again for the last 16 values; ``whole_blocks_first`` draws only the whole blocks'
-    uniforms before that (PyTorch's float16 path), otherwise all n."""
+def normal_fill_f32(out, state, pos, mean, std, whole_blocks_first):
+    """PyTorch's float32 normal_fill for 16 or more values: 24-bit uniforms first, then Box-Muller in blocks of 16
+    with the float32 log/sincos of its AVX2 kernel; a ragged tail's last 16 values are drawn again.
+    ``whole_blocks_first`` draws only the whole blocks' uniforms before the tail (PyTorch's float16 path)."""
     n = out.shape[0]
     first = (n // 16) * 16 if whole_blocks_first else n
-    if bits > 32:
-        words = _words(state, pos, 2 * first)
-        for i in range(first):
-            out[i] = float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
-    else:
-        words = _words(state, pos, first)
-        mask = (np.uint32(1) << np.uint32(bits)) - np.uint32(1)
-        scale = np.float32(1.0 / (1 << bits))
-        for i in range(first):
-            out[i] = np.float32(words[i] & mask) * scale
-    if bits == 24:
-        _box_muller_all_f32(out, n // 16, np.float32(mean), np.float32(std))
-    else:
-        for start in range(0, n - 15, 16):
-            _box_muller_block(out, start, mean, std, bits)
+    _uniforms24(out, 0, _words(state, pos, first))
+    _box_muller_all_f32(out, n // 16, np.float32(mean), np.float32(std))
     if n % 16 != 0:
-        start = n - 16
-        for i in range(start, n):
-            out[i] = _uniform_bits(state, pos, bits)
-        _box_muller_block(out, start, mean, std, bits)
+        _uniforms24(out, n - 16, _words(state, pos, 16))
+        _box_muller_16_f32(out, n - 16, np.float32(mean), np.float32(std))
 
 
 @jit(inline="always")
-def _box_muller_block(out, start, mean, std, bits):
-    if bits == 24:
-        _box_muller_16_f32(out, start, np.float32(mean), np.float32(std))
-    else:
+def _uniforms24(out, start, words):
+    for i in range(words.shape[0]):
+        out[start + i] = np.float32(words[i] & np.uint32(0xFFFFFF)) * np.float32(1.0 / (1 << 24))
+
+
+@jit
+def normal_fill_f64(out, state, pos, mean, std):
+    """PyTorch's float64 normal_fill: 53-bit uniforms, then Box-Muller in double in blocks of 16."""
+    n = out.shape[0]
+    words = _words(state, pos, 2 * n)
+    for i in range(n):
+        out[i] = float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
+    for start in range(0, n - 15, 16):
+        _box_muller_16(out, start, mean, std)
+    if n % 16 != 0:
+        start = n - 16
+        for i in range(start, n):
+            out[i] = _uniform53(state, pos)
         _box_muller_16(out, start, mean, std)
 
 
@@ -315,8 +313,8 @@ def _box_muller_all_f32(out, blocks, mean, std):
     u2 = np.empty(m, np.float32)
     for b in range(blocks):
         for j in range(8):
-            u1[b * 8 + j] = np.float32(out[b * 16 + j])
-            u2[b * 8 + j] = np.float32(out[b * 16 + 8 + j])
+            u1[b * 8 + j] = out[b * 16 + j]
+            u2[b * 8 + j] = out[b * 16 + 8 + j]
     for i in range(m):
         radius = np.sqrt(_MINUS_TWO * _log_f32(_ONE - u1[i]))
         s, c = _sincos_f32(_TWO_PI * u2[i])
@@ -331,8 +329,8 @@ def _box_muller_all_f32(out, blocks, mean, std):
 @jit(inline="always")
 def _box_muller_16_f32(out, start, mean, std):
     for j in range(8):
-        u1 = _ONE - np.float32(out[start + j])  # float32 even where numba types the float64 kernel's branch
-        u2 = np.float32(out[start + j + 8])
+        u1 = _ONE - out[start + j]
+        u2 = out[start + j + 8]
         radius = np.sqrt(_MINUS_TWO * _log_f32(u1))
         s, c = _sincos_f32(_TWO_PI * u2)
         out[start + j] = _fma(radius * c, std, mean)

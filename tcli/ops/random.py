@@ -162,10 +162,11 @@ def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     n = t.numel()
-    if n >= 16 and t._dense:
-        bits = _MANTISSA_BITS[t._dtype]
+    if n >= 16 and t._dense and t._dtype is _dt.float64:
+        _fill_via(t, lambda buf: D.K.normal_fill_f64(buf, g._state, g._pos, float(mean), float(std)))
+    elif n >= 16 and t._dense:
         half = t._dtype is _dt.float16  # computed in float32; PyTorch draws only whole blocks before the tail
-        _fill_via(t, lambda buf: D.K.normal_fill(buf, g._state, g._pos, float(mean), float(std), bits, half))
+        _fill_via(t, lambda buf: D.K.normal_fill_f32(buf, g._state, g._pos, float(mean), float(std), half))
     else:
         _fill_via(t, lambda buf: D.K.normal_scalar(buf, g._state, g._pos, g._normal_cache, float(mean), float(std)))
     t._vc.bump()

@@ -264,6 +264,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 # ---- binary ----------------------------------------------------------------------------------------------
 
+def _weighted(values, w):
+    return values if w is None else _pw.mul(values, w)
+
+
 def _expand_weight(weight, shape):
     return None if weight is None else weight.expand(_broadcast(weight.shape, shape))
 
@@ -289,14 +293,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         log_x = _pw.clamp(_pw.log(input), min=-100)
         log_1mx = _pw.clamp(_pw.log(_pw.rsub(input, 1)), min=-100)
         loss = _pw.sub(_pw.mul(_pw.sub(target, 1), log_1mx), _pw.mul(target, log_x))  # PyTorch's order: +0 at 0
-        if w is not None:
-            loss = _pw.mul(loss, w)
-        out = _reduce(loss, reduction)
+        out = _reduce(_weighted(loss, w), reduction)
 
     def formula(g, x, t):
-        scale = _reduced_grad(g, reduction, x.numel())
-        if w is not None:
-            scale = _pw.mul(scale, w)
+        scale = _weighted(_reduced_grad(g, reduction, x.numel()), w)
         gx = _pw.mul(scale, _pw.div(_pw.sub(x, t), _pw.clamp(_pw.mul(_pw.rsub(x, 1), x), min=1e-12)))
         gt = _pw.mul(scale, _pw.sub(_pw.clamp(_pw.log(_pw.rsub(x, 1)), min=-100), _pw.clamp(_pw.log(x), min=-100)))
         return gx, gt
@@ -324,14 +324,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         softplus_neg = _softplus_neg(input)
         lw = None if pos_weight is None else _log_weight(pos_weight, target)
         loss = _pw.add(_pw.mul(_pw.rsub(target, 1), input), softplus_neg if lw is None else _pw.mul(lw, softplus_neg))
-        if w is not None:
-            loss = _pw.mul(loss, w)
-        out = _reduce(loss, reduction)
+        out = _reduce(_weighted(loss, w), reduction)
 
     def formula(g, x, t):
-        scale = _reduced_grad(g, reduction, x.numel())
-        if w is not None:
-            scale = _pw.mul(scale, w)
+        scale = _weighted(_reduced_grad(g, reduction, x.numel()), w)
         s = _pw.sigmoid(x)
         if pos_weight is None:
             gx = _pw.sub(s, t)

@@ -15,6 +15,13 @@ def _index(idx, size):
     return idx % size
 
 
+def _renumber(container, modules):
+    """Register ``modules`` as the container's children under the names 0, 1, 2, ..."""
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container.add_module(str(i), module)
+
+
 class Sequential(Module):
     """Modules applied in order; built from modules or from an OrderedDict of named modules."""
 
@@ -40,11 +47,7 @@ class Sequential(Module):
         keys = list(self._modules)
         for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]):
             delattr(self, key)
-        # PyTorch renumbers the remaining modules so indices stay contiguous
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _renumber(self, list(self._modules.values()))  # PyTorch keeps the indices contiguous
 
     def __len__(self):
         return len(self._modules)
@@ -75,9 +78,7 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
         return self
 
     def pop(self, key):
@@ -111,10 +112,7 @@ class ModuleList(Module):
         keys = list(self._modules)
         for key in (keys[idx] if isinstance(idx, slice) else [str(_index(idx, len(self)))]):
             delattr(self, key)
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -143,9 +141,7 @@ class ModuleList(Module):
     def insert(self, index, module):
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
 
     def pop(self, key):
         module = self[key]

@@ -19,7 +19,8 @@ def _human_bytes(n: int) -> str:
 def summary(t) -> str:
     """shape · dtype · device · numel · memory · min/max/mean · NaN/Inf flags · grad state."""
     from .autograd.grad_mode import no_grad
-    parts = [f"shape {list(t.shape)}", str(t.dtype).replace("torch.", ""), str(t.device), f"{t.numel():,} elements",
+    count = f"{t.numel():,} element{'' if t.numel() == 1 else 's'}"
+    parts = [f"shape {list(t.shape)}", str(t.dtype).replace("torch.", ""), str(t.device), count,
              _human_bytes(t.numel() * t.element_size())]
     n = t.numel()
     if n and t.dtype.is_floating_point:

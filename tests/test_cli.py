@@ -26,7 +26,7 @@ def test_version():
 def test_help_lists_commands():
     result = invoke("--help")
     assert result.exit_code == 0, result.output
-    for command in ("info", "warmup", "bench"):
+    for command in ("info", "warmup", "bench", "run", "repl"):
         assert command in result.output
     assert "--version" in result.output
 

@@ -80,6 +80,17 @@ def run(
     raise typer.Exit(run_script(opts))
 
 
+@app.command()
+def repl(
+    code: str = typer.Option(None, "-c", help="Run this code (as if typed) and exit."),
+    stop_on_error: bool = typer.Option(False, "--stop-on-error", help="Stop at the first failing statement."),
+    vi: bool = typer.Option(False, "--vi", help="Vi key bindings (Emacs by default)."),
+):
+    """The interactive tensor session; with piped input or -c, runs it statement by statement."""
+    from .repl.session import main as repl_main
+    raise typer.Exit(repl_main(code=code, stop_on_error=stop_on_error, vi=vi))
+
+
 def main():
     app()
 

@@ -13,9 +13,9 @@ import os
 import runpy
 import sys
 import time
-import traceback
 from dataclasses import dataclass
 
+from .tracebacks import print_user_error as print_script_error
 from .watch import StopRun, TimeSampler, Watcher
 
 EXIT_OK, EXIT_SCRIPT, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
@@ -167,33 +167,6 @@ def summarize(watcher: Watcher, wall: float, sampler, jit, stopped) -> dict:
                    if math.isfinite(watcher.losses[i]) else math.inf)
         summary["best_loss"], summary["best_step"] = watcher.losses[best], watcher.loss_steps[best]
     return summary
-
-
-def print_script_error(error: BaseException) -> None:
-    """The script's traceback with tcli's own frames folded into one line: the user's lines and the message
-    (PyTorch's, plus tcli's hint) are what matter."""
-    import tcli
-    root = os.path.dirname(tcli.__file__)
-    runner = os.path.dirname(runpy.__file__)
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not f.filename.startswith(os.path.join(root, "cli")) and not f.filename.startswith(runner + os.sep)
-              and f.filename != runpy.__file__ and not f.filename.startswith("<frozen runpy")]
-    out = ["Traceback (most recent call last):"]
-    folded = 0
-    for frame in frames:
-        if frame.filename.startswith(root + os.sep):
-            folded += 1
-            continue
-        if folded:
-            out.append(f"  [{folded} frame{'s' if folded > 1 else ''} inside tcli]")
-            folded = 0
-        out.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
-        if frame.line:
-            out.append(f"    {frame.line}")
-    if folded:
-        out.append(f"  [{folded} frame{'s' if folded > 1 else ''} inside tcli]")
-    out.extend(line.rstrip("\n") for line in traceback.format_exception_only(type(error), error))
-    print("\n".join(out), file=sys.stderr, flush=True)
 
 
 def run(opts: Options) -> int:

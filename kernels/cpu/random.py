@@ -58,16 +58,21 @@ def random64(state, pos):
 
 
 @jit(inline="always")
-def _uniform_bits(state, pos, bits):
-    """PyTorch's uniform_real: the low ``bits`` random bits (the dtype's mantissa digits) scaled to [0, 1)."""
-    if bits > 32:
-        return float(random64(state, pos) & ((np.uint64(1) << np.uint64(bits)) - np.uint64(1))) / float(1 << bits)
-    return float(random32(state, pos) & ((np.uint32(1) << np.uint32(bits)) - np.uint32(1))) / float(1 << bits)
+def _unit53(word64):
+    """PyTorch's uniform_real for doubles: the low 53 bits of a 64-bit draw, scaled to [0, 1)."""
+    return float(word64 & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
+
+
+@jit(inline="always")
+def _unit_bits(word, bits):
+    """PyTorch's uniform_real for float32 (24 bits) and float16 (11): the low ``bits`` of a 32-bit draw, scaled to
+    [0, 1), exactly, in float32."""
+    return np.float32(word & ((np.uint32(1) << np.uint32(bits)) - np.uint32(1))) * np.float32(1.0 / (1 << bits))
 
 
 @jit(inline="always")
 def _uniform53(state, pos):
-    return float(random64(state, pos) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
+    return _unit53(random64(state, pos))
 
 
 @intrinsic
@@ -119,16 +124,13 @@ def uniform(out, state, pos, low, high, bits):
         words = _words(state, pos, 2 * n)
         span = high - low
         for i in range(n):
-            out[i] = _fma(float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0),
-                          span, low)
+            out[i] = _fma(_unit53(_word64(words, i)), span, low)
     else:
         words = _words(state, pos, n)
         low32 = np.float32(low)
         span32 = np.float32(np.float32(high) - low32)
-        mask = (np.uint32(1) << np.uint32(bits)) - np.uint32(1)
-        scale = np.float32(1.0 / (1 << bits))
         for i in range(n):
-            out[i] = _fma(np.float32(words[i] & mask) * scale, span32, low32)
+            out[i] = _fma(_unit_bits(words[i], bits), span32, low32)
 
 
 @jit
@@ -193,7 +195,7 @@ def normal_fill_f32(out, state, pos, mean, std, whole_blocks_first):
 @jit(inline="always")
 def _uniforms24(out, start, words):
     for i in range(words.shape[0]):
-        out[start + i] = np.float32(words[i] & np.uint32(0xFFFFFF)) * np.float32(1.0 / (1 << 24))
+        out[start + i] = _unit_bits(words[i], 24)
 
 
 @jit
@@ -202,7 +204,7 @@ def normal_fill_f64(out, state, pos, mean, std):
     n = out.shape[0]
     words = _words(state, pos, 2 * n)
     for i in range(n):
-        out[i] = float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0)
+        out[i] = _unit53(_word64(words, i))
     for start in range(0, n - 15, 16):
         _box_muller_16(out, start, mean, std)
     if n % 16 != 0:
@@ -376,12 +378,11 @@ def bernoulli(out, state, pos, p, bits):
     if bits > 32:
         words = _words(state, pos, 2 * n)
         for i in range(n):
-            out[i] = 1 if float(_word64(words, i) & np.uint64(0x1FFFFFFFFFFFFF)) * (1.0 / 9007199254740992.0) < p[i] \
-                else 0
+            out[i] = 1 if _unit53(_word64(words, i)) < p[i] else 0
     else:
         words = _words(state, pos, n)
         for i in range(n):
-            out[i] = 1 if float(words[i] & np.uint32(0xFFFFFF)) * (1.0 / 16777216.0) < p[i] else 0
+            out[i] = 1 if _unit_bits(words[i], 24) < p[i] else 0
 
 
 @jit

@@ -1145,14 +1145,19 @@ class LeakyReluBackward1(LeakyReluBackward0):
     """The in-place form's node (PyTorch names it apart)."""
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False, *, node=LeakyReluBackward0):
-    result = D.map1("leaky_relu", input, input._dtype, D.scalar_of(negative_slope, input._dtype))
+def _activation(kernel, input, node, ctx=None, param=0):
+    """kernel(input) elementwise, recording ``node`` (which keeps the input and ``ctx``) when grad is needed."""
+    result = D.map1(kernel, input, input._dtype, D.scalar_of(param, input._dtype))
     if _requires(input):
         n = node()
-        n.ctx = negative_slope
+        n.ctx = ctx
         n.save(input)
         _record(n, result, input)
     return result
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False, *, node=LeakyReluBackward0):
+    return _activation("leaky_relu", input, node, negative_slope, negative_slope)
 
 
 class EluBackward0(Node):
@@ -1166,13 +1171,7 @@ class EluBackward1(EluBackward0):
 
 
 def elu(input, alpha=1.0, inplace=False, *, node=EluBackward0):
-    result = D.map1("elu", input, input._dtype, D.scalar_of(alpha, input._dtype))
-    if _requires(input):
-        n = node()
-        n.ctx = alpha
-        n.save(input)
-        _record(n, result, input)
-    return result
+    return _activation("elu", input, node, alpha, alpha)
 
 
 _SQRT1_2 = 1 / math.sqrt(2.0)
@@ -1205,13 +1204,7 @@ def gelu(input, approximate="none"):
                            + hint("use approximate='none' (exact, erf) or approximate='tanh'."))
     if not input._dtype.is_floating_point:
         raise _dt.not_implemented("GeluKernelImpl", input._dtype)
-    result = D.map1("gelu" if approximate == "none" else "gelu_tanh", input, input._dtype)
-    if _requires(input):
-        n = GeluBackward0()
-        n.ctx = approximate
-        n.save(input)
-        _record(n, result, input)
-    return result
+    return _activation("gelu" if approximate == "none" else "gelu_tanh", input, GeluBackward0, approximate)
 
 
 class SiluBackward0(Node):
@@ -1227,12 +1220,7 @@ class SiluBackward0(Node):
 def silu(input):
     if not input._dtype.is_floating_point:
         raise _dt.not_implemented("silu_cpu", input._dtype)
-    result = D.map1("silu", input, input._dtype)
-    if _requires(input):
-        n = SiluBackward0()
-        n.save(input)
-        _record(n, result, input)
-    return result
+    return _activation("silu", input, SiluBackward0)
 
 
 # ---- helpers --------------------------------------------------------------------------------------------

@@ -12,34 +12,13 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
-from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, is_grad_enabled, no_grad
-from ..autograd.graph import Node, attach
 from ..errors import hint
 from ..ops import _dispatch as D
 from ..ops import pointwise as _pw
 from ..ops.creation import zeros
 from ..ops.reduction import log_softmax
-
-
-class _LossNode(Node):
-    node_name = formula = None
-
-    def backward(self, g):
-        return self.formula(g, *self.saved_tensors)
-
-    def name(self):
-        return self.node_name
-
-
-def _record(name, formula, out, *inputs, saved=()):
-    """Make ``formula(g, *saved)`` the backward of ``out``; saved tensors are version-checked at backward."""
-    if is_grad_enabled() and any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
-        node = _LossNode()
-        node.node_name, node.formula = name, formula
-        node.save(*saved)
-        attach(node, out, *inputs)
-    return out
+from ._formula import record as _record
 
 
 def _check_weight(weight, function):
@@ -90,11 +69,12 @@ def _pointwise_loss(name, value, slope, input, target, reduction):
         diff = _pw.sub(input, target)
         out = _reduce(value(diff), reduction)
 
-    def formula(g, x, t):  # tcli ops: under create_graph they record, so double backward works
+    def formula(g, node):  # tcli ops: under create_graph they record, so double backward works
+        x, t = node.saved_tensors
         d = _pw.sub(x, t)
         gi = _pw.mul(slope(d), _reduced_grad(g, reduction, d.numel()))
         return gi, _pw.neg(gi)
-    return _record(name, formula, out, input, target, saved=(input, target))
+    return _record(name, formula, out, (input, target), (input, target))
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -199,7 +179,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             out._buf[0] = value
         out = out if out.dtype is input.dtype else D.cast(out, input.dtype)
 
-    def formula(g):
+    def formula(g, node):
         if STATE.enabled:  # create_graph: the same gradient in tcli ops, differentiable in g
             keep = t != ignore_index
             coef = keep.to(g.dtype) if weight is None else _pw.mul(keep.to(g.dtype), weight.to(g.dtype)[
@@ -217,7 +197,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         D.K.nll_backward(grad_rows._buf, classes, t._buf, w, ignore_index, scale)
         return (unrows(grad_rows if compute is input.dtype else D.cast(grad_rows, input.dtype)),)
     name = "NllLoss2DBackward0" if input.dim() > 2 else "NllLossBackward0"
-    return _record(name, formula, out, input)
+    return _record(name, formula, out, (input,))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -295,12 +275,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         loss = _pw.sub(_pw.mul(_pw.sub(target, 1), log_1mx), _pw.mul(target, log_x))  # PyTorch's order: +0 at 0
         out = _reduce(_weighted(loss, w), reduction)
 
-    def formula(g, x, t):
+    def formula(g, node):
+        x, t = node.saved_tensors
         scale = _weighted(_reduced_grad(g, reduction, x.numel()), w)
         gx = _pw.mul(scale, _pw.div(_pw.sub(x, t), _pw.clamp(_pw.mul(_pw.rsub(x, 1), x), min=1e-12)))
         gt = _pw.mul(scale, _pw.sub(_pw.clamp(_pw.log(_pw.rsub(x, 1)), min=-100), _pw.clamp(_pw.log(x), min=-100)))
         return gx, gt
-    return _record("BinaryCrossEntropyBackward0", formula, out, input, target, saved=(input, target))
+    return _record("BinaryCrossEntropyBackward0", formula, out, (input, target), (input, target))
 
 
 def _softplus_neg(x):
@@ -326,7 +307,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = _pw.add(_pw.mul(_pw.rsub(target, 1), input), softplus_neg if lw is None else _pw.mul(lw, softplus_neg))
         out = _reduce(_weighted(loss, w), reduction)
 
-    def formula(g, x, t):
+    def formula(g, node):
+        x, t = node.saved_tensors
         scale = _weighted(_reduced_grad(g, reduction, x.numel()), w)
         s = _pw.sigmoid(x)
         if pos_weight is None:
@@ -336,4 +318,4 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             gx = _pw.sub(_pw.mul(s, _log_weight(pos_weight, t)), _pw.mul(pos_weight, t))
             gt = _pw.add(_pw.neg(x), _pw.mul(_pw.sub(pos_weight, 1), _softplus_neg(x)))
         return _pw.mul(scale, gx), _pw.mul(scale, gt)
-    return _record("BinaryCrossEntropyWithLogitsBackward0", formula, out, input, target, saved=(input, target))
+    return _record("BinaryCrossEntropyWithLogitsBackward0", formula, out, (input, target), (input, target))

@@ -7,9 +7,7 @@ name with its backward formula written in tcli ops, so double backward works; th
 from __future__ import annotations
 
 from .. import dtypes as _dt
-from .._tensor import Tensor
-from ..autograd.grad_mode import is_grad_enabled, no_grad
-from ..autograd.graph import Node, attach
+from ..autograd.grad_mode import no_grad
 from ..errors import hint
 from ..ops import inplace as _inplace_ops
 from ..ops import pointwise as _pw
@@ -19,6 +17,7 @@ from ..ops.linalg import addmm, matmul
 from ..ops.random import bernoulli
 from ..ops.reduction import log_softmax as _log_softmax
 from ..ops.reduction import softmax as _softmax
+from ._formula import record as _record
 from ._losses import (  # noqa: F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -34,27 +33,6 @@ __all__ = ["relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tan
            "one_hot", "linear", "dropout", "layer_norm", "batch_norm", "embedding", "pad", "mse_loss", "l1_loss",
            "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits"]
-
-
-class _Formula(Node):
-    """A node whose backward is ``formula(g, node)`` written in tcli ops, under PyTorch's node name."""
-
-    node_name = formula = None
-
-    def backward(self, g):
-        return self.formula(g, self)
-
-    def name(self):
-        return self.node_name
-
-
-def _record(name, formula, out, inputs, saved=(), ctx=None):
-    if not is_grad_enabled() or not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
-        return out
-    node = _Formula()
-    node.node_name, node.formula, node.ctx = name, formula, ctx
-    node.save(*saved)
-    return attach(node, out, *inputs)
 
 
 # ---- activations ----------------------------------------------------------------------------------------

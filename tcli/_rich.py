@@ -21,7 +21,7 @@ def summary(t) -> str:
     from .autograd.grad_mode import no_grad
     count = f"{t.numel():,} element{'' if t.numel() == 1 else 's'}"
     parts = [f"shape {list(t.shape)}", str(t.dtype).replace("torch.", ""), str(t.device), count,
-             _human_bytes(t.numel() * t.element_size())]
+             _human_bytes(t.nbytes)]
     n = t.numel()
     if n and t.dtype.is_floating_point:
         with no_grad():

@@ -97,7 +97,7 @@ def iris_script_path() -> str | None:
     return os.path.abspath(path) if os.path.exists(path) else None
 
 
-_AS_TCLI = "import sys, runpy, tcli; from tcli.cli.alias import install; install(); runpy.run_path({!r}, " \
+_AS_TCLI = "import runpy; from tcli.cli.alias import install; install(); runpy.run_path({!r}, " \
            "run_name='__main__')"
 
 

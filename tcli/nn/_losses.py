@@ -182,10 +182,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     def formula(g, node):
         if STATE.enabled:  # create_graph: the same gradient in tcli ops, differentiable in g
             keep = t != ignore_index
-            coef = keep.to(g.dtype) if weight is None else _pw.mul(keep.to(g.dtype), weight.to(g.dtype)[
-                t.masked_fill(~keep, 0)])
+            safe = t.masked_fill(~keep, 0)
+            coef = keep.to(g.dtype) if weight is None else _pw.mul(keep.to(g.dtype), weight.to(g.dtype)[safe])
             scale = g.reshape(-1) if reduction == "none" else (_pw.div(g, total_weight) if reduction == "mean" else g)
-            grad_rows = zeros(rows.shape, dtype=g.dtype).scatter(1, t.masked_fill(~keep, 0).unsqueeze(1),
+            grad_rows = zeros(rows.shape, dtype=g.dtype).scatter(1, safe.unsqueeze(1),
                                                                  _pw.neg(_pw.mul(coef, scale)).unsqueeze(1))
             return (unrows(grad_rows),)
         grad_rows = zeros(rows.shape, dtype=compute)

@@ -296,7 +296,7 @@ _TO_MAX = object()  # random_(from) without `to`: the `to` overload; random_(fro
 
 def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
     g = _gen(generator)
-    values = D.empty(t._shape, _dt.int64)
+    values = D.empty(t._shape, _dt.int64) if high is None or (high is _TO_MAX and not low) else None
     if high is _TO_MAX and not low:  # the dtype's whole range, 64-bit draws for int64 and float64
         D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(_full_range(t._dtype)),
                     t._dtype in (_dt.int64, _dt.float64))

@@ -36,10 +36,6 @@ def _model(model):
     return Group(Text(repr(model)), table)
 
 
-def _memory(t) -> int:
-    return t.numel() * t.element_size()
-
-
 def vars_table(namespace):
     from rich.table import Table
 
@@ -51,13 +47,13 @@ def vars_table(namespace):
         if name.startswith("_"):
             continue
         if isinstance(value, Tensor):
-            rows.append((_memory(value), name, str(list(value.shape)), str(value.dtype).replace("torch.", ""),
+            rows.append((value.nbytes, name, str(list(value.shape)), str(value.dtype).replace("torch.", ""),
                          str(value.device), str(value.requires_grad),
                          value.grad_fn.name() if value.grad_fn is not None else "-",
                          "yes" if value._grad is not None else "-"))
         elif isinstance(value, Module):
             params = list(value.parameters())
-            rows.append((sum(_memory(p) for p in params), name, f"{type(value).__name__}, "
+            rows.append((sum(p.nbytes for p in params), name, f"{type(value).__name__}, "
                          f"{sum(p.numel() for p in params):,} params", "", "", "", "-", "-"))
     table = Table(header_style="bold")
     for column in ("name", "shape", "dtype", "device", "requires_grad", "grad_fn", "grad", "memory"):

@@ -75,7 +75,7 @@ def toolbar_text(namespace) -> str:
     import tcli
     from tcli._rich import _human_bytes
     tensors = [v for k, v in namespace.items() if isinstance(v, tcli.Tensor) and not k.startswith("_")]
-    memory = sum(t.numel() * t.element_size() for t in tensors)
+    memory = sum(t.nbytes for t in tensors)
     return (f" {len(tensors)} tensors, {_human_bytes(memory)} · device {tcli.get_default_device()} · grad "
             f"{'on' if tcli.is_grad_enabled() else 'off'} ")
 

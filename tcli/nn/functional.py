@@ -45,14 +45,6 @@ def relu_(input):
     return input.relu_()
 
 
-def _inplace(result, input, inplace):
-    """PyTorch's inplace= where its graph shows a plain copy (dropout): the value lands in input."""
-    if not inplace:
-        return result
-    input.copy_(result)
-    return input
-
-
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
         return _inplace_ops.apply(input, lambda x: _pw.leaky_relu(x, negative_slope, node=_pw.LeakyReluBackward1))
@@ -110,11 +102,12 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return _inplace(_pw.mul(input, 0.0), input, inplace)
-    with no_grad():
-        noise = bernoulli(zeros(input.shape, dtype=input.dtype), 1 - p) if input.numel() else zeros(input.shape)
-        noise.div_(1 - p)
-    return _inplace(_pw.mul(input, noise), input, inplace)
+        noise = 0.0
+    else:
+        with no_grad():
+            noise = bernoulli(zeros(input.shape, dtype=input.dtype), 1 - p) if input.numel() else zeros(input.shape)
+            noise.div_(1 - p)
+    return _inplace_ops.apply(input, _pw.mul, noise) if inplace else _pw.mul(input, noise)
 
 
 # ---- normalisation ----------------------------------------------------------------------------------------

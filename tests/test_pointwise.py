@@ -1095,6 +1095,30 @@ def test_inplace_version_counts_each_op():
     assert to_numpy(x).tolist() == [[4.0, 4.0, 4.0], [3.0, 3.0, 3.0]]
 
 
+@pytest.mark.parametrize("n", [7, 100_003])  # serial and parallel kernels
+@pytest.mark.parametrize("dtype", [f32, f64])
+def test_dense_inplace_same_shape(dtype, n):
+    """The direct paths: same-shape dense operands, a scalar, the tensor itself, and zero_()."""
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(dtype.np)
+    b = rng.standard_normal(n).astype(dtype.np) + 3
+    x, other = tcli.tensor(a), tcli.tensor(b)
+    ptr, v0 = x.data_ptr(), version(x)
+    x += other
+    x -= other * 2
+    x *= other
+    x /= other
+    x.mul_(0.5).add_(1.25)
+    expected = ((a + b - b * 2) * b / b) * dtype.np.type(0.5) + dtype.np.type(1.25)
+    np.testing.assert_allclose(to_numpy(x), expected, rtol=1e-6)
+    x.add_(x)  # reads and writes the same memory
+    np.testing.assert_allclose(to_numpy(x), expected * 2, rtol=1e-6)
+    assert x.data_ptr() == ptr and version(x) == v0 + 7
+    x.zero_()
+    assert version(x) == v0 + 8 and not to_numpy(x).any()
+    np.testing.assert_array_equal(to_numpy(other), b)  # the operand is untouched
+
+
 # ---- property tests ----------------------------------------------------------------------------------------------
 
 PROPERTY_DTYPES = (f32, f64, i64, i32, u8, b1)

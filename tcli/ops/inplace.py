@@ -157,11 +157,20 @@ def apply(x: Tensor, fn, *args, **kwargs) -> Tensor:
 
 # ---- fast paths for arithmetic without autograd ---------------------------------------------------------------
 
+_DIRECT = (_dt.float32, _dt.float64)
+
+
 def binary(x: Tensor, kernel, other, fn, **kwargs):
     """x op= other: straight into x's memory when nothing needs recording."""
     if STATE.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         return apply(x, fn, other, **kwargs)
     dt = x._dtype
+    if (isinstance(other, Tensor) and other._dtype is dt and dt in _DIRECT and other._shape == x._shape
+            and x._dense and other._dense and not kwargs):
+        # An optimizer step's `w -= lr * g` and the engine's `grad += g`: the checks below, decided up front.
+        D.K.binary(kernel, x._buf, x._buf, other._buf)
+        x._vc.bump()
+        return x
     if is_number(other) and not kwargs:
         value = other.item() if hasattr(other, "item") else other
         compute = _scalar_result(dt, value)
@@ -240,4 +249,12 @@ def fill_(x: Tensor, value) -> Tensor:
 
 
 def zero_(x: Tensor) -> Tensor:
+    zero = _ZEROS.get(x._dtype)
+    if zero is not None and x._dense and not (STATE.enabled and x._requires_grad):
+        D.K.unary("fill", x._buf, x._buf, zero, zero)  # a gradient's zero_(), every training step
+        x._vc.bump()
+        return x
     return fill_(x, 0)
+
+
+_ZEROS = {t: D.scalar_of(0, t) for t in _DIRECT}

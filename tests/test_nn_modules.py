@@ -603,6 +603,22 @@ def test_forward_hooks_and_removal():
     assert seen == [1]
 
 
+def test_global_module_hooks_run_for_every_module_before_its_own():
+    from tcli.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    log = []
+    model[0].register_forward_hook(lambda mod, args, out: log.append(("own", type(mod).__name__)))
+    with register_module_forward_pre_hook(lambda mod, args: log.append(("pre", type(mod).__name__))), \
+            register_module_forward_hook(lambda mod, args, out: log.append(("post", type(mod).__name__,
+                                                                            tuple(out.shape)))):
+        model(tcli.ones(4, 2))
+    assert log == [("pre", "Sequential"), ("pre", "Linear"), ("post", "Linear", (4, 3)), ("own", "Linear"),
+                   ("pre", "ReLU"), ("post", "ReLU", (4, 3)), ("post", "Sequential", (4, 3))]
+    log.clear()
+    model(tcli.ones(4, 2))  # removed on leaving the with block
+    assert log == [("own", "Linear")]
+
+
 def test_pre_hook_may_return_a_single_value():
     ident = nn.Identity()
     ident.register_forward_pre_hook(lambda mod, args: args[0] + 1)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from rich.console import Console
 
 import tcli
+from tcli.cli.repl.completion import NamespaceCompleter
 from tcli.cli.repl.engine import Engine
-from tcli.cli.repl.session import NamespaceCompleter, _top_level_blocks, input_complete, syntax_error_of
+from tcli.cli.repl.session import _top_level_blocks, input_complete, syntax_error_of
 
 
 @pytest.fixture
@@ -131,6 +134,60 @@ def test_completion_reads_names_and_attributes_without_running_properties():
     assert words.words("x.sum.real") == []  # never follows a value's attributes (that could run code)
 
 
+def test_completion_of_dict_keys_and_keyword_arguments():
+    model = tcli.nn.Linear(2, 3)
+    namespace = {"torch": tcli, "F": tcli.nn.functional, "nn": tcli.nn, "x": tcli.ones(2),
+                 "d": {"alpha": 1, "beta": 2, 7: 0}, "sd": model.state_dict()}
+    complete = NamespaceCompleter(namespace).complete
+    assert complete('d["a') == [('"alpha"]', 2)]
+    assert complete("d['") == [("'alpha']", 1), ("'beta']", 1)]
+    assert ("7]", 0) in complete("d[")
+    assert complete('sd["b') == [('"bias"]', 2)]  # an OrderedDict from state_dict()
+    assert complete("F.softmax(x, d")[:2] == [("dim=", 1), ("dtype=", 1)]  # keywords first, then names
+    assert ("dtype=", 2) in complete("torch.zeros(3, dt")
+    assert ("requires_grad=", 8) in complete("torch.randn(2, (3), requires")  # the closed (3) is skipped
+    assert ("dim=", 2) in complete("x.sum(di")  # a method, read statically from the class
+    assert ("bias=", 2) in complete("nn.Linear(3, 4, bi")
+    assert complete("F.softmax(x, _") == [] or all(not t.endswith("=") for t, _ in complete("F.softmax(x, _"))
+    assert complete("x.sum()[") == [] and complete("print('(', d")[0][0] != "dim="
+
+
+def test_graph_command_shows_nodes_saved_shapes_and_named_leaves(engine):
+    engine.run("w = torch.randn(3, 2, requires_grad=True)\nx = torch.randn(4, 3)\ny = (x @ w).relu()\n"
+               "loss = (y * y).sum() + y.mean()")
+    assert engine.run("%graph loss")
+    out = text(engine)
+    for line in ("loss [scalar] float32", "AddBackward0", "MulBackward0  saved [4x2] float32, [4x2] float32",
+                 "ReluBackward0 #1  saved [4x2] float32", "MmBackward0  saved [4x3] float32",
+                 "w  leaf [3x2] float32  requires_grad  grad empty", "ReluBackward0 #1 (shown above)"):
+        assert line in out, line
+    assert out.count("MmBackward0") == 1  # a node used three times is drawn once
+    engine.run("loss.backward()\n%graph loss --depth 2")
+    out = text(engine)
+    assert "more below (raise --depth)" in out
+    engine.run("%graph loss")
+    assert "saved tensors freed by backward()" in text(engine) and "grad filled" in text(engine)
+    assert engine.run("m = nn.Linear(3, 1)\n%graph m(x).sum()")
+    assert "m.weight  leaf [1x3] float32" in text(engine) and "m.bias  leaf [1]" in text(engine)
+    assert engine.run("%graph x") and "no graph: requires_grad is False" in text(engine)
+    assert not engine.run("%graph 3")
+    assert "TypeError: %graph shows a tensor's graph; 3 is not a tensor but int" in text(engine)
+    assert not engine.run("%graph loss --depth 0")
+
+
+def test_model_table_shows_each_layers_output_shape_once_the_model_ran(engine):
+    engine.run("m = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))\nm")
+    rows = [line.split() for line in text(engine).splitlines() if line.startswith(("0 ", "1 ", "2 ", "total"))]
+    assert [r[:3] for r in rows] == [["0", "Linear", "-"], ["1", "ReLU", "-"], ["2", "Linear", "-"],
+                                     ["total", "-", "50"]]
+    engine.console.export_text(clear=True)
+    engine.run("_ = m(torch.randn(5, 3))\nm")
+    lines = text(engine).splitlines()
+    assert any(line.split()[:4] == ["0", "Linear", "[5,", "8]"] for line in lines)
+    assert any(line.split()[:4] == ["2", "Linear", "[5,", "2]"] for line in lines)
+    assert any(line.split()[:3] == ["total", "[5,", "2]"] for line in lines)
+
+
 def _repl(*args, stdin=None):
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
     return subprocess.run([sys.executable, "-m", "tcli.cli.app", "repl", *args], input=stdin, capture_output=True,
@@ -175,16 +232,40 @@ def test_interactive_session_through_a_pipe_input(tmp_path, monkeypatch):
         pipe.send_text("x = x + 1\r\r")
         pipe.send_text("x.sum()\r")
         pipe.send_text("y = (\r)\r")
-        pipe.send_text("\x04")
+        pipe.send_text("z = 1 +\r")  # incomplete and invalid: refused by the validator, then Ctrl-C clears it
+        pipe.send_text("\x03")
+        pipe.send_text("z = x.sum(0, keepd\t")  # Tab completes the keyword argument (in a thread: wait for it)
+
+        def rest():
+            time.sleep(1.0)
+            pipe.send_text("True)\r")
+            pipe.send_text("%seed 5\r")
+            pipe.send_text("\x04")
+
+        typist = threading.Thread(target=rest)
+        typist.start()
         assert interactive(engine, input=pipe, output=DummyOutput()) == 0
+        typist.join()
     assert engine.namespace["x"].tolist() == [3.0, 3.0, 3.0]
     assert engine.namespace["_"].item() == 9.0
+    assert engine.namespace["z"].item() == 9.0
+    assert engine.inputs[-1] == "%seed 5" and tcli.initial_seed() == 5
     assert (tmp_path / "tcli" / "repl_history").exists()
+
+
+def _controlling_terminal():
+    """In the child: a session of its own with the pty (its stdin) as controlling terminal, so the Ctrl-C
+    typed into the pty reaches it as SIGINT, as in a real terminal."""
+    import fcntl
+    import termios
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def test_session_in_a_real_terminal(tmp_path):
     """Type into tcli repl on a pseudo-terminal and read what a person would see: the banner, a coloured
-    tensor view with its summary line, an error with the hint, the toolbar, and a clean exit on Ctrl-D."""
+    tensor view with its summary line, an error with the hint, the toolbar, Ctrl-C stopping a running loop, and a
+    clean exit on Ctrl-D."""
     import pty
     import re
     import select
@@ -198,7 +279,7 @@ def test_session_in_a_real_terminal(tmp_path):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # rows, columns: room for a toolbar
     try:
         process = subprocess.Popen([sys.executable, "-m", "tcli.cli.app", "repl"], stdin=slave, stdout=slave,
-                                   stderr=slave, env=env, close_fds=True)
+                                   stderr=slave, env=env, close_fds=True, preexec_fn=_controlling_terminal)
     finally:
         os.close(slave)
     screen = []
@@ -234,6 +315,15 @@ def test_session_in_a_real_terminal(tmp_path):
         assert "RuntimeError: shape '[3]' is invalid for input of size 4" in seen
         assert "\x1b[" in "".join(screen)  # colour and cursor control: a real terminal session
         read_until(r">>>\s*$")  # the next prompt
+        # Ctrl-C stops running code (a loop of kernel calls) and the session goes on
+        screen.clear()
+        os.write(master, b"while True: torch.ones(1000).sum()\r\r")
+        time.sleep(1.0)
+        os.write(master, b"\x03")
+        read_until(r"KeyboardInterrupt")
+        os.write(master, b"40 + 2\r")
+        read_until(r"42")
+        read_until(r">>>\s*$")
         os.write(master, b"\x04")
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:  # keep serving the terminal until it exits

@@ -16,23 +16,56 @@ def render(value):
     return Pretty(value)
 
 
+class OutputShapes:
+    """The shape of each module's latest output, recorded by a global forward hook while the session runs,
+    so a model's table can show what each layer made the last time it ran."""
+
+    def __init__(self):
+        import weakref
+        self.shapes = weakref.WeakKeyDictionary()
+        self.handle = None
+
+    def install(self):
+        if self.handle is None:
+            from ...nn.modules.module import register_module_forward_hook
+            self.handle = register_module_forward_hook(self._record)
+
+    def remove(self):
+        if self.handle is not None:
+            self.handle.remove()
+            self.handle = None
+
+    def _record(self, module, args, output):
+        shape = getattr(output, "shape", None)
+        if shape is not None:
+            self.shapes[module] = tuple(shape)
+
+    def of(self, module) -> str:
+        shape = self.shapes.get(module)
+        return "-" if shape is None else "[" + ", ".join(map(str, shape)) + "]"
+
+
+OUTPUT_SHAPES = OutputShapes()
+
+
 def _model(model):
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column, justify in (("layer", "left"), ("type", "left"), ("parameters", "right"), ("trainable", "right")):
+    for column, justify in (("layer", "left"), ("type", "left"), ("output shape", "left"), ("parameters", "right"),
+                            ("trainable", "right")):
         table.add_column(column, justify=justify)
     total = trainable = 0
     for name, module in model.named_modules():
         own = list(module.parameters(recurse=False))
-        if not own:
-            continue
         count = sum(p.numel() for p in own)
         train = sum(p.numel() for p in own if p.requires_grad)
         total, trainable = total + count, trainable + train
-        table.add_row(name or "(root)", type(module).__name__, f"{count:,}", f"{train:,}")
-    table.add_row("total", "", f"{total:,}", f"{trainable:,}", style="bold")
+        if module._modules and not own:
+            continue  # a container: its layers have rows of their own
+        table.add_row(name or "(root)", type(module).__name__, OUTPUT_SHAPES.of(module), f"{count:,}", f"{train:,}")
+    table.add_row("total", "", OUTPUT_SHAPES.of(model), f"{total:,}", f"{trainable:,}", style="bold")
     return Group(Text(repr(model)), table)
 
 

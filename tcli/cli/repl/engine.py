@@ -29,6 +29,8 @@ class Engine:
         self.namespace = namespace if namespace is not None else preloaded()
         self.inputs: list[str] = []  # what ran, for %history and %save
         self.counter = 0
+        from .display import OUTPUT_SHAPES
+        OUTPUT_SHAPES.install()
 
     # ---- running code --------------------------------------------------------------------------------------
 
@@ -93,7 +95,11 @@ class Engine:
         except BaseException as error:  # noqa: BLE001 - a failing command reports like failing code
             if isinstance(error, SystemExit):
                 raise
-            self._error(error)
+            if _raised_by_command(error):
+                # the command itself refused its argument: the message is the whole story
+                self.console.print(f"{type(error).__name__}: {error}", style="red", markup=False, highlight=False)
+            else:
+                self._error(error)
             return False
         return result is not False
 
@@ -117,6 +123,27 @@ class Engine:
         """%vars: the session's tensors and models (shape, dtype, device, grad state, memory), largest first."""
         from .display import vars_table
         self.console.print(vars_table(self.namespace))
+
+    def cmd_graph(self, arg):
+        """%graph EXPR [--depth N]: the autograd graph behind a tensor, down to its named leaves."""
+        import shlex
+
+        from ..._tensor import Tensor
+        from .graph_view import graph_tree
+        words, depth = shlex.split(arg), 12
+        if "--depth" in words:
+            at = words.index("--depth")
+            if at + 1 >= len(words) or not words[at + 1].isdigit() or int(words[at + 1]) < 1:
+                raise ValueError("%graph: --depth takes a positive whole number, e.g. %graph loss --depth 3")
+            depth = int(words[at + 1])
+            del words[at:at + 2]
+        expr = " ".join(words)
+        if not expr:
+            raise ValueError("%graph needs a tensor, e.g. %graph loss")
+        value = eval(expr, self.namespace)  # noqa: S307 - the user's own expression, as typed at the prompt
+        if not isinstance(value, Tensor):
+            raise TypeError(f"%graph shows a tensor's graph; {expr} is not a tensor but {type(value).__name__}")
+        self.console.print(graph_tree(value, expr, self.namespace, depth))
 
     def cmd_who(self, arg):
         """%who: the names you defined."""
@@ -181,6 +208,14 @@ class Engine:
         with open(arg, "w", encoding="utf-8") as f:
             f.write("\n".join(code) + "\n")
         self.console.print(f"saved {len(code)} inputs to {arg}", markup=False)
+
+
+def _raised_by_command(error: BaseException) -> bool:
+    """True when a command refused its argument itself (its own raise, not the user's code it ran)."""
+    tb = error.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name.startswith("cmd_") and tb.tb_frame.f_code.co_filename == __file__
 
 
 def _segments(source: str):

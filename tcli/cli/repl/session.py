@@ -7,6 +7,7 @@ import codeop
 import os
 import sys
 
+from .completion import NamespaceCompleter
 from .engine import Engine
 
 
@@ -80,50 +81,15 @@ def toolbar_text(namespace) -> str:
             f"{'on' if tcli.is_grad_enabled() else 'off'} ")
 
 
-class NamespaceCompleter:
-    """Names, and attributes of the session's objects, read from their types and __dict__ (no properties run,
-    no user __dir__); prompt_toolkit runs it in a thread so typing never waits."""
-
-    def __init__(self, namespace):
-        self.namespace = namespace
-
-    def words(self, text: str):
-        import builtins
-        import types
-        *path, prefix = text.split(".")
-        if not path:
-            names = set(self.namespace) | set(dir(builtins))
-        else:
-            obj = self.namespace.get(path[0])
-            for part in path[1:]:  # through modules only: their attributes are plain values
-                if not isinstance(obj, types.ModuleType):
-                    return []
-                obj = getattr(obj, part, None)
-            if obj is None:
-                return []
-            names = set(getattr(obj, "__dict__", {})) | set(dir(type(obj)))
-            if isinstance(obj, types.ModuleType):
-                names |= set(getattr(obj, "__all__", ()))
-        return sorted(n for n in names if n.startswith(prefix) and (prefix.startswith("_") or not n.startswith("_")))
-
-
 def _prompt_toolkit_completer(namespace):
-    import re
-
     from prompt_toolkit.completion import Completer, Completion, ThreadedCompleter
 
-    words = NamespaceCompleter(namespace)
-    token = re.compile(r"[A-Za-z_][\w.]*$")
+    completer = NamespaceCompleter(namespace)
 
     class _Completer(Completer):
         def get_completions(self, document, complete_event):
-            match = token.search(document.text_before_cursor)
-            if not match:
-                return
-            text = match.group(0)
-            prefix = text.rsplit(".", 1)[-1]
-            for word in words.words(text):
-                yield Completion(word, start_position=-len(prefix))
+            for text, replaced in completer.complete(document.text_before_cursor):
+                yield Completion(text, start_position=-replaced)
 
     return ThreadedCompleter(_Completer())
 

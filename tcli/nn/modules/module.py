@@ -36,6 +36,24 @@ class _RemovableHandle:
         self.remove()
 
 
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+
+
+def register_module_forward_hook(hook):
+    """hook(module, args, output) after every module's forward, before the module's own hooks."""
+    handle = _RemovableHandle(_global_forward_hooks)
+    _global_forward_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    """hook(module, args) before every module's forward, before the module's own pre-hooks."""
+    handle = _RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
 def _addindent(text, spaces):
     lines = text.split("\n")
     if len(lines) == 1:
@@ -71,14 +89,14 @@ class Module:
     # ---- calling ---------------------------------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_hooks or self._forward_pre_hooks):
+        if not (self._forward_hooks or self._forward_pre_hooks or _global_forward_hooks or _global_forward_pre_hooks):
             return self.forward(*args, **kwargs)
-        for hook in tuple(self._forward_pre_hooks.values()):
+        for hook in (*_global_forward_pre_hooks.values(), *self._forward_pre_hooks.values()):
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
         result = self.forward(*args, **kwargs)
-        for hook in tuple(self._forward_hooks.values()):
+        for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):
             changed = hook(self, args, result)
             if changed is not None:
                 result = changed

@@ -14,7 +14,9 @@ from __future__ import annotations
 import ctypes
 
 import numpy as np
-from numba import prange
+from llvmlite import ir
+from numba import prange, types
+from numba.extending import intrinsic
 
 from ..config import PARALLEL_MIN
 from ._jit import jit, num_threads, serial_and_parallel
@@ -26,14 +28,15 @@ _TINY_FLOPS = 2 * 16 ** 3  # below this a plain loop beats the cost of calling B
 # ---- finding numpy's BLAS ------------------------------------------------------------------------------
 
 class _Blas:
-    """The gemm entry points of numpy's OpenBLAS and its thread-count functions.
+    """Where numpy's OpenBLAS keeps cblas_?gemm, and its thread-count functions.
 
-    threadpoolctl finds the library numpy loaded (on any platform); the entry points are then
-    called directly through ctypes, which costs well under a microsecond.
+    threadpoolctl finds the library numpy loaded (on any platform). The gemm entry points are called
+    from numba kernels through their addresses (see ``_call_gemm``); the thread functions through ctypes.
     """
 
     def __init__(self):
-        self.gemm = {}  # np.dtype -> ctypes function
+        self.gemm = {}  # np.dtype -> address of cblas_?gemm
+        self.int_width = np.int32(0)  # a value of BLAS's integer type: int64 for an ILP64 build
         self.get_threads = self.set_threads = None
         try:
             from threadpoolctl import ThreadpoolController
@@ -48,7 +51,9 @@ class _Blas:
             if all(found.values()) and get is not None and set_ is not None:
                 get.restype, get.argtypes = ctypes.c_int, []
                 set_.restype, set_.argtypes = None, [ctypes.c_int]
-                self.gemm, self.get_threads, self.set_threads = found, get, set_
+                self.gemm = {dtype: address for dtype, (address, _) in found.items()}
+                self.int_width = np.int64(0) if found[np.dtype(np.float32)][1] else np.int32(0)
+                self.get_threads, self.set_threads = get, set_
                 return
 
     def single_threaded(self):
@@ -73,17 +78,12 @@ def _first(so, name):
 
 
 def _symbol(so, letter):
-    """cblas_?gemm under OpenBLAS's possible names; the int width follows the ILP64 suffix."""
+    """(address, ILP64?) of cblas_?gemm under OpenBLAS's possible names, or None."""
     for prefix in ("scipy_cblas_", "cblas_"):
-        for suffix, index in (("64_", ctypes.c_int64), ("", ctypes.c_int32)):
+        for suffix, ilp64 in (("64_", True), ("", False)):
             fn = getattr(so, f"{prefix}{letter}gemm{suffix}", None)
-            if fn is None:
-                continue
-            real = ctypes.c_float if letter == "s" else ctypes.c_double
-            fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, index, index, index, real, ctypes.c_void_p,
-                           index, ctypes.c_void_p, index, real, ctypes.c_void_p, index]
-            fn.restype = None
-            return fn
+            if fn is not None:
+                return ctypes.cast(fn, ctypes.c_void_p).value, ilp64
     return None
 
 
@@ -98,15 +98,58 @@ def _get_blas() -> _Blas:
 
 # ---- kernels ---------------------------------------------------------------------------------------------
 
-def _gemm_blocks(gemm, a, b, c, ta, tb, lda, ldb, a_batch, b_batch, row_parts, col_parts):
-    """c[i] = a[i] @ b[i] for each batch i (or c = a @ b for 2-D arrays), each product split into
-    row_parts x col_parts blocks run as separate BLAS calls on numba's threads.
+@intrinsic
+def _call_gemm(typingctx, address, int_width, like, order, ta, tb, m, n, k, pa, lda, pb, ldb, pc, ldc):
+    """cblas_?gemm(order, ta, tb, m, n, k, 1, pa, lda, pb, ldb, 0, pc, ldc) through the function's address.
 
-    a and b are read in place: ta/tb say whether each is stored transposed, lda/ldb are their
-    leading dimensions and a_batch/b_batch their batch strides (elements; 0 broadcasts).
+    A ctypes function passed to a numba kernel costs ~2 us per call in typing alone; an address is a plain
+    integer. The real type follows ``like`` (an array of the product's dtype), the integer type follows
+    ``int_width`` (BLAS's own: int64 for ILP64 builds); pointers are integer addresses.
     """
+    sig = types.void(address, int_width, like, order, ta, tb, m, n, k, pa, lda, pb, ldb, pc, ldc)
+
+    def codegen(context, builder, signature, args):
+        index = context.get_value_type(signature.args[1])
+        real = context.get_value_type(signature.args[2].dtype)
+        i32, ptr = ir.IntType(32), ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, index, index, index, real, ptr, index, ptr, index,
+                                               real, ptr, index])
+
+        def integer(value, to):
+            if value.type.width > to.width:
+                return builder.trunc(value, to)
+            return builder.sext(value, to) if value.type.width < to.width else value
+
+        fn = builder.inttoptr(args[0], fnty.as_pointer())
+        o, ta_, tb_, m_, n_, k_, pa_, lda_, pb_, ldb_, pc_, ldc_ = args[3:]
+        builder.call(fn, [integer(o, i32), integer(ta_, i32), integer(tb_, i32), integer(m_, index),
+                          integer(n_, index), integer(k_, index), ir.Constant(real, 1.0), builder.inttoptr(pa_, ptr),
+                          integer(lda_, index), builder.inttoptr(pb_, ptr), integer(ldb_, index),
+                          ir.Constant(real, 0.0), builder.inttoptr(pc_, ptr), integer(ldc_, index)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _gemm_blocks(gemm, int_width, a, b, c, threads):
+    """c[i] = a[i] @ b[i] for each batch i (or c = a @ b for 2-D arrays) as BLAS calls; with threads > 1 a
+    product is split into blocks of rows (or columns) run on numba's threads. a and b are read in place
+    (stored either way round; a 3-D one with stride 0 broadcasts). Returns False, having done nothing, when
+    an operand's strides are not a layout BLAS reads."""
     m, n, k = c.shape[-2], c.shape[-1], a.shape[-1]
+    ta, lda = _blas_layout(a)
+    tb, ldb = _blas_layout(b)
+    if ta < 0 or tb < 0:
+        return False
+    a_batch = a.strides[0] // a.itemsize if a.ndim == 3 else 0
+    b_batch = b.strides[0] // b.itemsize if b.ndim == 3 else 0
     batch = c.size // (m * n)
+    row_parts = col_parts = 1
+    if threads > 1 and batch < threads:
+        if m >= n:
+            row_parts = min(threads, m)
+        else:
+            col_parts = min(threads, n)
     item = c.itemsize
     pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
     rows = (m + row_parts - 1) // row_parts
@@ -120,8 +163,22 @@ def _gemm_blocks(gemm, a, b, c, ta, tb, lda, ldb, a_batch, b_batch, row_parts, c
         if mr > 0 and nc > 0:
             a_off = i * a_batch + (r0 * lda if ta == _NO_TRANS else r0)
             b_off = i * b_batch + (c0 if tb == _NO_TRANS else c0 * ldb)
-            gemm(_ROW_MAJOR, ta, tb, mr, nc, k, 1.0, pa + a_off * item, lda, pb + b_off * item, ldb, 0.0,
-                 pc + (i * m * n + r0 * n + c0) * item, n)
+            _call_gemm(gemm, int_width, c, _ROW_MAJOR, ta, tb, mr, nc, k, pa + a_off * item, lda, pb + b_off * item,
+                       ldb, pc + (i * m * n + r0 * n + c0) * item, n)
+    return True
+
+
+@jit
+def _blas_layout(x):
+    """(transposed?, leading dimension) of a matrix (the last two dims) BLAS can read in place, else (-1, 0)."""
+    item = x.itemsize
+    s_row, s_col = x.strides[-2] // item, x.strides[-1] // item
+    rows, cols = x.shape[-2], x.shape[-1]
+    if s_col == 1 and s_row >= max(cols, 1):
+        return _NO_TRANS, s_row
+    if s_row == 1 and s_col >= max(rows, 1):
+        return _TRANS, s_col
+    return -1, 0
 
 
 _GEMM_BLOCKS = serial_and_parallel(_gemm_blocks)
@@ -144,23 +201,6 @@ def matmul_loops(c, a, b):
                 crow[j] += aip * brow[j]
 
 
-def _blas_operand(x):
-    """(array, transposed?, leading dimension) for a 2-D or 3-D array BLAS can read in place."""
-    item = x.itemsize
-    s_row, s_col = x.strides[-2] // item, x.strides[-1] // item
-    rows, cols = x.shape[-2], x.shape[-1]
-    if s_col == 1 and s_row >= max(cols, 1):
-        return x, _NO_TRANS, s_row
-    if s_row == 1 and s_col >= max(rows, 1):
-        return x, _TRANS, s_col
-    x = np.ascontiguousarray(x)
-    return x, _NO_TRANS, max(cols, 1)
-
-
-def _batch_stride(x):
-    return x.strides[0] // x.itemsize if x.ndim == 3 else 0
-
-
 def _product(out, a, b):
     """out[...] = a @ b for 2-D or batched 3-D arrays (out C-contiguous, a and b any strides)."""
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
@@ -176,20 +216,12 @@ def _product(out, a, b):
             matmul_loops(out[i] if out.ndim == 3 else out, np.ascontiguousarray(a[i] if a.ndim == 3 else a),
                          np.ascontiguousarray(b[i] if b.ndim == 3 else b))
         return
-    a, ta, lda = _blas_operand(a)
-    b, tb, ldb = _blas_operand(b)
     threads = num_threads() if flops >= 4 * PARALLEL_MIN else 1
-    row_parts = col_parts = 1
-    if threads > 1 and batch < threads:
-        if m >= n:
-            row_parts = min(threads, m)
-        else:
-            col_parts = min(threads, n)
-    jobs = batch * row_parts * col_parts
+    kernel = _GEMM_BLOCKS[threads > 1]
     previous = blas.single_threaded()
     try:
-        _GEMM_BLOCKS[jobs > 1 and threads > 1](gemm, a, b, out, ta, tb, lda, ldb, _batch_stride(a), _batch_stride(b),
-                                               row_parts, col_parts)
+        if not kernel(gemm, blas.int_width, a, b, out, threads):
+            kernel(gemm, blas.int_width, np.ascontiguousarray(a), np.ascontiguousarray(b), out, threads)
     finally:
         blas.restore(previous)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
+from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, attach
 from ..device import CPU
 from ..errors import by, hint
@@ -57,6 +58,24 @@ class MmBackward0(Node):
 
 
 def mm(input, mat2, *, out=None):
+    a_shape, b_shape, dt = input._shape, mat2._shape, input._dtype
+    if (len(a_shape) == 2 and len(b_shape) == 2 and a_shape[1] == b_shape[0] and mat2._dtype is dt
+            and (dt is _dt.float32 or dt is _dt.float64) and input._device is CPU and mat2._device is CPU):
+        # the common case, checked in one go: two float matrices that fit
+        result = D.empty((a_shape[0], b_shape[1]), dt)
+        if a_shape[0] and b_shape[1]:
+            D.K.matmul(result._buf.reshape(result._shape), input._np(), mat2._np())
+    else:
+        result = _checked_mm(input, mat2)
+    if STATE.enabled and (input._requires_grad or mat2._requires_grad):
+        n = MmBackward0()
+        n.ctx = (_transposed(input), _transposed(mat2))
+        n.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
+        attach(n, result, input, mat2)
+    return result
+
+
+def _checked_mm(input, mat2):
     if input.dim() != 2:
         raise RuntimeError("self must be a matrix"
                            + hint(f"mm multiplies 2-D matrices but the first argument is {input.dim()}-D with shape "
@@ -67,13 +86,7 @@ def mm(input, mat2, *, out=None):
                                   "tcli.matmul (or @), or .unsqueeze(1) to make a column vector."))
     _check_shapes(input, mat2)
     _check_same_dtype(input, mat2)
-    result = _product(input, mat2, (input._shape[0], mat2._shape[1]))
-    if _requires(input, mat2):
-        n = MmBackward0()
-        n.ctx = (_transposed(input), _transposed(mat2))
-        n.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
-        attach(n, result, input, mat2)
-    return result
+    return _product(input, mat2, (input._shape[0], mat2._shape[1]))
 
 
 def _check_shapes(a, b):

@@ -1337,3 +1337,24 @@ def test_grad_fn_names_match_torch(label):
     x = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
     y = torch.tensor([2.0, 3.0], dtype=torch.float64, requires_grad=True)
     assert fn(torch, x, y).grad_fn.name() == name
+
+
+def test_floor_and_trunc_division_of_special_and_huge_floats():
+    """NaN and inf stay NaN/inf (not INT64_MIN), and quotients past 2**63 stay exact floats."""
+    nan, inf = float("nan"), float("inf")
+    x = tcli.tensor([nan, inf, -inf, 2.5, -7.5, 1e20], dtype=tcli.float64)
+    floor = (x // 2).tolist()
+    assert all(math.isnan(v) for v in floor[:3]) and floor[3:] == [1.0, -4.0, 5e19]
+    trunc = tcli.div(x, 3, rounding_mode="trunc").tolist()
+    assert math.isnan(trunc[0]) and trunc[1:5] == [inf, -inf, 0.0, -2.0] and trunc[5] == float(np.trunc(1e20 / 3))
+    assert math.isnan((5 // x).tolist()[0]) and (5 // x).tolist()[1:3] == [0.0, -1.0]
+
+
+def test_floor_and_trunc_division_of_special_floats_match_torch():
+    torch = pytest.importorskip("torch")
+    values = [float("nan"), float("inf"), -float("inf"), 2.5, -7.5, 1e20, -0.0]
+    for make in (lambda m, x: x // 2, lambda m, x: 5 // x, lambda m, x: m.div(x, 3, rounding_mode="trunc"),
+                 lambda m, x: x % 2):
+        got = make(tcli, tcli.tensor(values)).tolist()
+        want = make(torch, torch.tensor(values)).tolist()
+        np.testing.assert_array_equal(np.array(got), np.array(want))

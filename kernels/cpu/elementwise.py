@@ -76,7 +76,7 @@ def _floor_div_float_impl(x, y):
             d -= 1
         if d == 0:
             return math.copysign(0.0, x / y)
-        f = math.floor(d)
+        f = np.floor(d)  # not math.floor: numba returns an int64 there, INT64_MIN for NaN and inf
         if d - f > 0.5:
             f += 1
         return f
@@ -93,7 +93,7 @@ def _fdiv_impl(x, y):
 @overload(_tdiv, inline="always")
 def _tdiv_impl(x, y):
     if isinstance(x, types.Float):
-        return lambda x, y: math.trunc(x / y)
+        return lambda x, y: np.trunc(x / y)  # not math.trunc: an int64 in numba (NaN, inf)
 
     def impl(x, y):
         q = abs(x) // abs(y)

@@ -23,9 +23,10 @@ def summary(t) -> str:
     parts = [f"shape {list(t.shape)}", str(t.dtype).replace("torch.", ""), str(t.device), count,
              _human_bytes(t.nbytes)]
     n = t.numel()
+    stats = t if t.device.type == "cpu" else t.detach().cpu()  # the statistics are read on the host
     if n and t.dtype.is_floating_point:
         with no_grad():
-            x = t.detach()
+            x = stats.detach()
             finite = x.isfinite()
             n_finite = int(finite.sum().item())
             if n_finite:
@@ -38,9 +39,9 @@ def summary(t) -> str:
                 parts.append(" ".join(f for f in (f"{nans} NaN" if nans else "", f"{infs} Inf" if infs else "") if f))
     elif n and t.dtype.name != "bool":
         with no_grad():
-            parts.append(f"min {t.min().item()} max {t.max().item()}")
+            parts.append(f"min {stats.min().item()} max {stats.max().item()}")
     elif n:
-        parts.append(f"{int(t.sum().item())} True")
+        parts.append(f"{int(stats.sum().item())} True")
     if t.grad_fn is not None:
         parts.append(f"grad_fn {t.grad_fn.name()}")
     elif t.requires_grad:

@@ -146,6 +146,14 @@ class Tensor:
                          self._dense, self._device)
         return t
 
+    def _host_np(self) -> np.ndarray:
+        """The values as a numpy array in host memory: a view for CPU tensors, a copy from the device else."""
+        if self._device.type == "cpu":
+            return self._np()
+        from .ops.conversion import to
+        with grad_mode.no_grad():
+            return to(self.detach(), "cpu")._np()
+
     def _np(self) -> np.ndarray:
         """A numpy view of this tensor's elements (shares memory)."""
         if self._dense:
@@ -221,6 +229,8 @@ class Tensor:
         return self.numel() * self._dtype.itemsize
 
     def data_ptr(self) -> int:
+        if self._device.type != "cpu":
+            return self._buf.pointer() + self._offset * self._dtype.itemsize
         return self._buf.ctypes.data + self._offset * self._dtype.itemsize
 
     def is_floating_point(self) -> bool:
@@ -374,7 +384,7 @@ class Tensor:
         from .dtypes import get_default_dtype
         grad_fn = self._grad_fn
         text = printing.tensor_repr(
-            self._np(), dtype_name=repr(self._dtype), default_dtype_name=repr(get_default_dtype()),
+            self._host_np(), dtype_name=repr(self._dtype), default_dtype_name=repr(get_default_dtype()),
             device=None if self._device.type == "cpu" else str(self._device),
             requires_grad=self._requires_grad and grad_fn is None and not grad_mode.STATE.inference,
             grad_fn=None if grad_fn is None else grad_fn.name())
@@ -466,10 +476,12 @@ class Tensor:
             raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar"
                                + hint("item() reads a single value; use .tolist() for all of them, or "
                                       "index one element first (x[0].item())."))
+        if self._device.type != "cpu":
+            return self._host_np().item()
         return self._buf[self._offset].item()
 
     def tolist(self):
-        return self._np().tolist()
+        return self._host_np().tolist()
 
     def numpy(self, *, force=False):
         if self._requires_grad and not force:

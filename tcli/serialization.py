@@ -162,6 +162,10 @@ class _Pickler(pickle._Pickler):
         parameter = _parameter_class()
         if parameter is not None and isinstance(t, parameter):
             return _rebuild_parameter, (t.detach(), t.requires_grad, OrderedDict())
+        if t._device.type != "cpu":
+            raise NotImplementedError("tcli.save cannot write CUDA tensors yet"
+                                      + hint("save a CPU copy: tcli.save(model.cpu().state_dict(), f) or "
+                                             "tcli.save(t.cpu(), f), and move it back with .cuda() after loading."))
         buf = t._buf
         storage = self.storages.get(id(buf))
         if storage is None:
@@ -313,6 +317,9 @@ def _check_location(location):
                            "If you are running on a CPU-only machine, please use torch.load with "
                            "map_location=torch.device('cpu') to map your storages to the CPU."
                            + hint("pass map_location='cpu': tcli.load(f, map_location='cpu')."))
+    if kind == "cuda":
+        raise NotImplementedError("tcli.load cannot place storages on a CUDA device yet"
+                                  + hint("load on the CPU and move: tcli.load(f, map_location='cpu'), then .cuda()."))
     raise RuntimeError(f"don't know how to restore data location of torch.storage.UntypedStorage (tagged with "
                        f"{location})" + hint("pass map_location='cpu' to load every storage on the CPU."))
 

@@ -52,14 +52,14 @@ def test_info():
     assert tcli.__version__ in text
     assert "threading layer" in text
     assert "kernel cache" in text
-    assert "cuda available" in text and "False" in text
+    assert "cuda available" in text and str(tcli.cuda.is_available()) in text
 
 
 def test_info_facts():
     from tcli.cli.info import collect
     facts = collect()
     assert facts["tcli"] == tcli.__version__
-    assert facts["cuda available"] is False
+    assert facts["cuda available"] is tcli.cuda.is_available()
     assert isinstance(facts["threads"], int) and facts["threads"] >= 1
     assert facts["kernel cache"]
     assert "threading layer" in facts

@@ -26,7 +26,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         n_out = out.numel()
         for j in range(n_out):
             from ..ops.creation import zeros
-            seed = zeros(out.shape, dtype=out.dtype)  # fresh memory: out may be a view of an input
+            seed = zeros(out.shape, dtype=out.dtype, device=out.device)  # fresh memory: out may view an input
             seed.view(-1)[j] = 1.0
             fresh = _flat_outputs(func(*inputs))[k]
             analytic = autograd_grad(fresh, diff_inputs, seed, allow_unused=True)

@@ -166,17 +166,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         t = target.reshape(-1)
         t = D.contiguous_copy(D.cast(t, _dt.int64)) if t.dtype is not _dt.int64 or not t._dense else t
         w = np.empty(0) if weight is None else D.contiguous_copy(D.cast(weight.detach(), _dt.float64))._buf
-        losses = D.empty((t.shape[0],), compute)
-        total_loss, total_weight, bad = D.K.nll_forward(rows._buf, classes, t._buf, w, ignore_index, losses._buf)
+        losses = D.empty((t.shape[0],), compute, rows._device)
+        total_loss, total_weight, bad = D.kernels(rows).nll_forward(rows._buf, classes, t._buf, w, ignore_index,
+                                                                    losses._buf)
         if bad >= 0:
-            raise IndexError(f"Target {t._buf[bad]} is out of bounds."
+            raise IndexError(f"Target {t._host_np()[bad]} is out of bounds."
                              + hint(f"class indices run from 0 to {classes - 1} (C = input.shape[1])."))
         if reduction == "none":
             out = losses.reshape(target.shape)
         else:
             value = total_loss if reduction == "sum" else (total_loss / total_weight if total_weight else math.nan)
-            out = D.empty((), compute)
-            out._buf[0] = value
+            out = D.filled((), compute, value, rows._device)
         out = out if out.dtype is input.dtype else D.cast(out, input.dtype)
 
     def formula(g, node):
@@ -185,16 +185,16 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             safe = t.masked_fill(~keep, 0)
             coef = keep.to(g.dtype) if weight is None else _pw.mul(keep.to(g.dtype), weight.to(g.dtype)[safe])
             scale = g.reshape(-1) if reduction == "none" else (_pw.div(g, total_weight) if reduction == "mean" else g)
-            grad_rows = zeros(rows.shape, dtype=g.dtype).scatter(1, safe.unsqueeze(1),
+            grad_rows = zeros(rows.shape, dtype=g.dtype, device=rows.device).scatter(1, safe.unsqueeze(1),
                                                                  _pw.neg(_pw.mul(coef, scale)).unsqueeze(1))
             return (unrows(grad_rows),)
-        grad_rows = zeros(rows.shape, dtype=compute)
+        grad_rows = zeros(rows.shape, dtype=compute, device=rows.device)
         if reduction == "none":
             scale = D.contiguous_copy(D.cast(g.reshape(-1), compute))._buf
         else:
             factor = g.item() / total_weight if reduction == "mean" and total_weight else g.item()
             scale = np.full(t.shape[0], math.nan if reduction == "mean" and not total_weight else factor, compute.np)
-        D.K.nll_backward(grad_rows._buf, classes, t._buf, w, ignore_index, scale)
+        D.kernels(rows).nll_backward(grad_rows._buf, classes, t._buf, w, ignore_index, scale)
         return (unrows(grad_rows if compute is input.dtype else D.cast(grad_rows, input.dtype)),)
     name = "NllLoss2DBackward0" if input.dim() > 2 else "NllLossBackward0"
     return _record(name, formula, out, (input,))

@@ -105,7 +105,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         noise = 0.0
     else:
         with no_grad():
-            noise = bernoulli(zeros(input.shape, dtype=input.dtype), 1 - p) if input.numel() else zeros(input.shape)
+            like = zeros(input.shape, dtype=input.dtype, device=input.device)
+            noise = bernoulli(like, 1 - p) if input.numel() else like
             noise.div_(1 - p)
     return _inplace_ops.apply(input, _pw.mul, noise) if inplace else _pw.mul(input, noise)
 

@@ -39,6 +39,30 @@ def backend(device):
     return cuda_backend()
 
 
+def check_same_device(a: Tensor, b: Tensor):
+    if a._device is not b._device:
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found at least two devices, {a._device} and "
+            f"{b._device}!" + hint("move one of them, e.g. b = b.to(a.device)."))
+
+
+def same_device(a: Tensor, b: Tensor):
+    """(a, b) on one device. As in PyTorch, a 0-d CPU tensor goes along with a CUDA operand (it is a number);
+    any other mix is an error."""
+    if a._device is b._device:
+        return a, b
+    if not b._shape and b._device is CPU:
+        return a, b.to(a._device)
+    if not a._shape and a._device is CPU:
+        return a.to(b._device), b
+    check_same_device(a, b)
+
+
+def kernels(t: Tensor):
+    """The kernel contract for t's device: tcli.kernels.cpu, or tcli.kernels.cuda for a CUDA tensor."""
+    return K if t._device is CPU else backend(t._device)
+
+
 _POOLED_ELEMENTS = 1 << 15  # at or above this many elements a buffer may come from the caching allocator
 
 
@@ -219,10 +243,10 @@ def map1(op, x: Tensor, result_dtype, p=0, q=0) -> Tensor:
     out_dtype = float32 if result_dtype is float16 else result_dtype
     out = empty(x._shape, out_dtype, x._device)
     if x._dense:
-        K.unary(op, out._buf, x._buf, p, q)
+        kernels(x).unary(op, out._buf, x._buf, p, q)
     else:
         shape, (o, a) = _strided_args(x._shape, (out, x))
-        K.unary_strided(op, shape, o, a, p, q)
+        kernels(x).unary_strided(op, shape, o, a, p, q)
     return _finish(out, result_dtype) if result_dtype is float16 else out
 
 
@@ -236,13 +260,15 @@ def map2(op, a: Tensor, b: Tensor, compute, result_dtype, shape) -> Tensor:
         b = cast(b, compute)
     out_dtype = float32 if result_dtype is float16 else result_dtype
     out = empty(shape, out_dtype, a._device)
-    if a._dense and b._dense and a._shape == b._shape:
+    if a._dense and b._dense and a._shape == b._shape and a._device is CPU:
         n = out._buf.shape[0]
         dense = DenseOp.of(op, False)
         ((dense.serial if n < _PARALLEL_MIN else dense.parallel) or dense.resolve(n))(out._buf, a._buf, b._buf)
+    elif a._dense and b._dense and a._shape == b._shape:
+        kernels(a).binary(op, out._buf, a._buf, b._buf)
     else:
         cshape, (o, x, y) = _strided_args(shape, (out, a, b))
-        K.binary_strided(op, cshape, o, x, y)
+        kernels(a).binary_strided(op, cshape, o, x, y)
     return _finish(out, result_dtype) if result_dtype is float16 else out
 
 
@@ -259,10 +285,10 @@ def map3(op, c: Tensor, a: Tensor, b: Tensor, compute, result_dtype, shape) -> T
     out_dtype = float32 if result_dtype is float16 else result_dtype
     out = empty(shape, out_dtype, a._device)
     if c._dense and a._dense and b._dense and c._shape == a._shape == b._shape == shape:
-        K.ternary(op, out._buf, c._buf, a._buf, b._buf)
+        kernels(a).ternary(op, out._buf, c._buf, a._buf, b._buf)
     else:
         cshape, (o, z, x, y) = _strided_args(shape, (out, c, a, b))
-        K.ternary_strided(op, cshape, o, z, x, y)
+        kernels(a).ternary_strided(op, cshape, o, z, x, y)
     return _finish(out, result_dtype) if result_dtype is float16 else out
 
 
@@ -312,8 +338,10 @@ def _check_destination(dst: Tensor):
 
 def map1_into(op, dst: Tensor, x: Tensor, p=0, q=0):
     """dst[...] = op(x) with x broadcast to dst's shape; dst may be any strided view."""
+    if x._device is not dst._device:
+        check_same_device(dst, x)
     if dst._dense and x._dense and dst._shape == x._shape and dst._dtype is not float16:
-        K.unary(op, dst._buf, x._buf, p, q)
+        kernels(dst).unary(op, dst._buf, x._buf, p, q)
         return
     _check_fits(x, dst._shape)
     _check_destination(dst)
@@ -323,11 +351,13 @@ def map1_into(op, dst: Tensor, x: Tensor, p=0, q=0):
         map1_into("copy", dst, tmp)
         return
     shape, (o, a) = _strided_args(dst._shape, (dst, x))
-    K.unary_strided(op, shape, o, a, p, q)
+    kernels(dst).unary_strided(op, shape, o, a, p, q)
 
 
 def map2_into(op, dst: Tensor, a: Tensor, b: Tensor):
     """dst[...] = op(a, b), with a and b in dst's dtype, broadcast to dst's shape."""
+    if a._device is not dst._device or b._device is not dst._device:
+        check_same_device(dst, a if a._device is not dst._device else b)
     _check_fits(a, dst._shape)
     _check_fits(b, dst._shape)
     _check_destination(dst)
@@ -337,10 +367,10 @@ def map2_into(op, dst: Tensor, a: Tensor, b: Tensor):
         map1_into("copy", dst, tmp)
         return
     if dst._dense and a._dense and b._dense and dst._shape == a._shape == b._shape:
-        K.binary(op, dst._buf, a._buf, b._buf)
+        kernels(dst).binary(op, dst._buf, a._buf, b._buf)
         return
     shape, (o, x, y) = _strided_args(dst._shape, (dst, a, b))
-    K.binary_strided(op, shape, o, x, y)
+    kernels(dst).binary_strided(op, shape, o, x, y)
 
 
 def filled(shape, dtype, value, device=CPU) -> Tensor:
@@ -384,20 +414,20 @@ _C_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32
 def fill(dst: Tensor, value):
     p = _fill_value(value, dst._dtype)
     if dst._dense:
-        K.unary("fill", dst._buf, dst._buf, p, p)
+        kernels(dst).unary("fill", dst._buf, dst._buf, p, p)
     else:
         shape, (o, a) = _strided_args(dst._shape, (dst, dst))
-        K.unary_strided("fill", shape, o, a, p, p)
+        kernels(dst).unary_strided("fill", shape, o, a, p, p)
 
 
 def cast(t: Tensor, dtype) -> Tensor:
     """A new dense tensor with t's values converted to ``dtype`` (C casts, as PyTorch converts)."""
     out = empty(t._shape, dtype, t._device)
     if t._dense:
-        K.unary("copy", out._buf, t._buf, 0, 0)
+        kernels(t).unary("copy", out._buf, t._buf, 0, 0)
     else:
         shape, (o, a) = _strided_args(t._shape, (out, t))
-        K.unary_strided("copy", shape, o, a, 0, 0)
+        kernels(t).unary_strided("copy", shape, o, a, 0, 0)
     return out
 
 

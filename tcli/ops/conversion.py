@@ -13,8 +13,11 @@ from .pointwise import _requires
 
 
 class ToCopyBackward0(Node):
+    """The gradient goes back to the input's dtype and device (ctx: (dtype, device))."""
+
     def backward(self, g):
-        return (g.to(self.ctx),)
+        dtype, device = self.ctx
+        return (g.to(device=device, dtype=dtype),)
 
 
 def _cast(x: Tensor, dtype) -> Tensor:
@@ -23,7 +26,28 @@ def _cast(x: Tensor, dtype) -> Tensor:
         if not dtype.is_floating_point:
             return result  # integer results carry no gradient
         n = ToCopyBackward0()
-        n.ctx = x._dtype
+        n.ctx = (x._dtype, x._device)
+        attach(n, result, x)
+    return result
+
+
+def _move(x: Tensor, device) -> Tensor:
+    """A copy of x on ``device`` (dense), recorded as ToCopyBackward0 like PyTorch's .to()."""
+    if x._device.type == "cuda":
+        src = x if x._dense else D.contiguous_copy(x)
+        host = D.backend(x._device).to_host(src._buf)
+    else:
+        src = x if x._dense else D.contiguous_copy(x)
+        host = src._buf
+    if device.type == "cuda":
+        buf = D.backend(device).from_host(host)
+    else:
+        buf = host if host is not x._buf else host.copy()
+    from .._tensor import layout_of
+    result = Tensor._make(buf, x._shape, layout_of(x._shape)[1], 0, x._dtype, dense=True, device=device)
+    if _requires(x):
+        n = ToCopyBackward0()
+        n.ctx = (x._dtype, x._device)
         attach(n, result, x)
     return result
 
@@ -56,11 +80,14 @@ def to(input, *args, **kwargs):
     if device is not None:
         device = check_device(Device(device) if not isinstance(device, Device) else device)
     result = input
-    if dtype is not None and dtype is not input._dtype:
-        result = _cast(input, dtype)
+    if device is not None and device != input._device:
+        result = _move(result, device)
+        copy = False
+    if dtype is not None and dtype is not result._dtype:
+        result = _cast(result, dtype)
     elif copy:
         from .shape import clone
-        result = clone(input)
+        result = clone(result)
     return result
 
 
@@ -100,12 +127,13 @@ bool_ = _as(_dt.bool_)
 
 
 def cpu(input, memory_format=None):
-    return input
+    return input if input._device.type == "cpu" else to(input, "cpu")
 
 
 def cuda(input, device=None, non_blocking=False, memory_format=None):
-    check_device(Device("cuda"))
-    return input
+    target = check_device(Device("cuda") if device is None else Device(device) if not isinstance(device, int)
+                          else Device("cuda", device))
+    return input if input._device == target else to(input, target)
 
 
 def pin_memory(input):

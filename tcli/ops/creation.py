@@ -117,6 +117,8 @@ def _promote_all(found):
 
 def _from_array(arr: np.ndarray, dtype, device) -> Tensor:
     """A new dense tensor holding a copy of ``arr`` converted to ``dtype``."""
+    if device is not CPU:
+        return _from_array(arr, dtype, CPU).to(device)
     out = D.empty(arr.shape, dtype, device)
     src = _wrap_numpy(arr if arr.flags.c_contiguous else arr.copy()) if arr.dtype != object else None
     if src is None:
@@ -344,6 +346,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
                            + hint(f"arange({start}, {end}, {step}) is empty in that direction; flip the step "
                                   "sign or swap the bounds."))
     n = max(0, math.ceil((end - start) / step))
+    if _device(device) is not CPU:
+        return _finish(arange(start, end, step, dtype=dtype).to(_device(device)), requires_grad)
     t = _new((n,), dtype, device, False)
     compute = t if t._dtype is not _dt.float16 else D.empty((n,), _dt.float32)
     np_type = compute._buf.dtype.type

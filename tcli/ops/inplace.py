@@ -12,6 +12,7 @@ from .. import dtypes as _dt
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, attach
+from ..device import CPU
 from ..errors import hint
 from . import _dispatch as D
 from .pointwise import _scalar_result, _tensor_result, is_number
@@ -166,9 +167,9 @@ def binary(x: Tensor, kernel, other, fn, **kwargs):
         return apply(x, fn, other, **kwargs)
     dt = x._dtype
     if (isinstance(other, Tensor) and other._dtype is dt and dt in _DIRECT and other._shape == x._shape
-            and x._dense and other._dense and not kwargs):
+            and x._dense and other._dense and not kwargs and other._device is x._device):
         # An optimizer step's `w -= lr * g` and the engine's `grad += g`: the checks below, decided up front.
-        D.K.binary(kernel, x._buf, x._buf, other._buf)
+        (D.K if x._device is CPU else D.kernels(x)).binary(kernel, x._buf, x._buf, other._buf)
         x._vc.bump()
         return x
     if is_number(other) and not kwargs:
@@ -176,7 +177,7 @@ def binary(x: Tensor, kernel, other, fn, **kwargs):
         compute = _scalar_result(dt, value)
         if compute is dt and dt is not _dt.float16:
             if x._dense:
-                D.K.unary(kernel + "_s", x._buf, x._buf, D.scalar_of(value, dt), D.scalar_of(0, dt))
+                D.kernels(x).unary(kernel + "_s", x._buf, x._buf, D.scalar_of(value, dt), D.scalar_of(0, dt))
             else:
                 D.map1_into(kernel + "_s", x, x, D.scalar_of(value, dt), D.scalar_of(0, dt))
             mark_modified(x)
@@ -212,13 +213,13 @@ def copy_(x: Tensor, src, non_blocking=False) -> Tensor:
     if broadcast_shapes(x._shape, src._shape) != x._shape:
         raise RuntimeError(f"output with shape {list(x._shape)} doesn't match the broadcast shape "
                            f"{list(broadcast_shapes(x._shape, src._shape))}")
+    if src._device is not x._device:
+        src = src.to(x._device)  # a copy across devices: its gradient goes back the same way
     if check_inplace(x, src):
         old = _stand_in(x)
         D.map1_into("copy", x, src.detach())
         record_inplace(x, CopyBackwards(), old, src)
         return x
-    if src._device is not x._device:
-        src = src.to(x._device)
     D.map1_into("copy", x, src)
     mark_modified(x)
     return x
@@ -251,7 +252,8 @@ def fill_(x: Tensor, value) -> Tensor:
 def zero_(x: Tensor) -> Tensor:
     zero = _ZEROS.get(x._dtype)
     if zero is not None and x._dense and not (STATE.enabled and x._requires_grad):
-        D.K.unary("fill", x._buf, x._buf, zero, zero)  # a gradient's zero_(), every training step
+        # a gradient's zero_(), every training step
+        (D.K if x._device is CPU else D.kernels(x)).unary("fill", x._buf, x._buf, zero, zero)
         x._vc.bump()
         return x
     return fill_(x, 0)

@@ -10,7 +10,7 @@ from ..device import CPU
 from ..errors import by, hint
 from . import _dispatch as D
 from ._util import broadcast_shapes
-from .pointwise import _requires
+from .pointwise import _check_device, _requires
 from .shape import expand, reshape, t, transpose, unsqueeze
 
 
@@ -29,12 +29,22 @@ def _product(a: Tensor, b: Tensor, out_shape) -> Tensor:
     x = a if a._dtype is compute else D.cast(a, compute)
     y = b if b._dtype is compute else D.cast(b, compute)
     out = D.empty(out_shape, compute, a._device)
-    if numel_of(out_shape):
+    if a._device is not CPU:
+        if numel_of(out_shape):
+            batch = out_shape[0] if len(out_shape) == 3 else 1
+            D.kernels(a).gemm(out._buf, _operand(x), _operand(y), batch, out_shape[-2], out_shape[-1], x._shape[-1])
+    elif numel_of(out_shape):
         if x.dim() == 2:
             D.K.matmul(out._np(), x._np(), y._np())
         else:
             D.K.bmm(out._np(), x._np(), y._np())
     return out if compute is a._dtype else D.cast(out, a._dtype)
+
+
+def _operand(x):
+    """(buffer, offset, (batch stride, row stride, column stride)) of a 2-D or 3-D tensor, for device kernels."""
+    strides = x._strides if len(x._strides) == 3 else (0,) + tuple(x._strides)
+    return x._buf, x._offset, strides
 
 
 def _transposed(x) -> bool:
@@ -76,6 +86,7 @@ def mm(input, mat2, *, out=None):
 
 
 def _checked_mm(input, mat2):
+    _check_device(input, mat2)
     if input.dim() != 2:
         raise RuntimeError("self must be a matrix"
                            + hint(f"mm multiplies 2-D matrices but the first argument is {input.dim()}-D with shape "

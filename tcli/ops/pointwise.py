@@ -62,11 +62,7 @@ def _tensor_result(a: Tensor, b: Tensor):
     return a._dtype if a._dtype is b._dtype else _dt.result_type(a, b)
 
 
-def _check_device(a, b):
-    if a._device is not b._device:
-        raise RuntimeError(
-            f"Expected all tensors to be on the same device, but found at least two devices, {a._device} and "
-            f"{b._device}!" + hint("move one of them, e.g. b = b.to(a.device)."))
+_check_device = D.check_same_device
 
 
 def _as_tensor_operand(x, like: Tensor):
@@ -96,7 +92,8 @@ def _binary_forward(kernel, a: Tensor, b, *, result=None, floating=False):
             compute = _dt.get_default_dtype()
         x = a if a._dtype is compute else D.cast(a, compute)
         return D.map1(kernel + "_s", x, result or compute, D.scalar_of(b, compute))
-    _check_device(a, b)
+    if a._device is not b._device:
+        a, b = D.same_device(a, b)
     compute = _tensor_result(a, b)
     if floating and not compute.is_floating_point:
         compute = _dt.get_default_dtype()

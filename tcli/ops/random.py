@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .._tensor import Tensor
+from ..device import CPU
 from ..errors import hint
 from . import _dispatch as D
 from ._util import check_sizes_nonnegative, normalize_shape
@@ -133,7 +134,13 @@ def _float_target(shape, dtype, device, kernel):
 
 
 def _fill_via(out: Tensor, fill):
-    """Run fill(buffer) on a dense float32/float64 buffer standing for out (float16 via float32)."""
+    """Run fill(buffer) on a dense float32/float64 buffer standing for out (float16 via float32).
+
+    CUDA tensors are filled on the host from the same generator and copied over: the same seed gives the
+    same numbers on either device (PyTorch's CUDA generator, Philox, gives others)."""
+    if out._device is not CPU:
+        D.map1_into("copy", out, _fill_via(D.empty(out._shape, out._dtype), fill).to(out._device))
+        return out
     target = out if out._dtype is not _dt.float16 and out._dense else D.empty(out._shape, _dt.float32)
     fill(target._buf)
     if target is not out:
@@ -204,6 +211,9 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     shape = normalize_shape((size,))
     check_sizes_nonnegative(shape)
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if _device(device) is not CPU:  # drawn on the host, as _fill_via explains
+        return _finish(randint(low, high, shape, generator=generator, dtype=dtype).to(_device(device)),
+                       requires_grad)
     g = _gen(generator)
     wide = D.empty(shape, _dt.int64)
     span = int(high) - int(low)  # up to 2**64 - 1: passed unsigned so that one compiled kernel takes any range
@@ -224,7 +234,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
-    t = D.empty((n,), _dt.int64, _device(device))
+    if _device(device) is not CPU:
+        return randperm(n, generator=generator, dtype=dtype).to(_device(device))
+    t = D.empty((n,), _dt.int64)
     g = _gen(generator)
     D.K.randperm(t._buf, g._state, g._pos)
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
@@ -252,6 +264,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
+    if input._device is not CPU:  # drawn on the host, as _fill_via explains
+        probs = input.detach().cpu() if p is None else D.empty(input._shape, input._dtype)
+        return bernoulli(probs, p, generator=generator).to(input._device)
     g = _gen(generator)
     probs = input if p is None else D.empty(input._shape, _dt.float64)._fill_number(p)
     pf = D.contiguous_copy(probs if probs._dtype is _dt.float64 else D.cast(probs, _dt.float64))

@@ -58,7 +58,7 @@ def _run(op, x, dims, keepdim, out_dtype, empty_value=None, name=None):
         n = x._buf.shape[0]
         out = D.empty((1,) * len(dims) if keepdim else (), out_dtype, x._device)
         if n:
-            D.K.reduce(op, out._buf, x._buf, 1, n, 1)
+            D.kernels(x).reduce(op, out._buf, x._buf, 1, n, 1)
         elif empty_value is None:
             raise _empty_reduction_error(name or op, x, dims)
         else:
@@ -74,7 +74,7 @@ def _run(op, x, dims, keepdim, out_dtype, empty_value=None, name=None):
             raise _empty_reduction_error(name or op, x, dims)
         D.fill(out, empty_value)
         return out
-    D.K.reduce(op, out._buf, buf, outer, red, inner)
+    D.kernels(x).reduce(op, out._buf, buf, outer, red, inner)
     return out
 
 
@@ -334,7 +334,7 @@ def _arg(input, dim, keepdim, which, name=None):
     if red == 0:
         raise IndexError(f"{name or which}(): Expected reduction dim {d} to have non-zero size.")
     if outer * inner:
-        D.K.arg_reduce(which, values._buf, indices._buf, buf, outer, red, inner)
+        D.kernels(x).arg_reduce(which, values._buf, indices._buf, buf, outer, red, inner)
     return _finish(values, input._dtype), indices
 
 
@@ -483,7 +483,7 @@ def _var_std(input, dim, correction, keepdim, std):
     dims = _dims_of(input, dim)
     x = _in(input, D.float32 if input._dtype is D.float16 else input._dtype)
     out = _reduced(x, dims, keepdim, math.nan,
-                   lambda o, buf, outer, red, inner: D.K.variance(o, buf, outer, red, inner, correction))
+                   lambda o, buf, outer, red, inner: D.kernels(x).variance(o, buf, outer, red, inner, correction))
     if std:
         out = D.map1("sqrt", out, out._dtype)
     result = _finish(out, input._dtype)
@@ -590,7 +590,7 @@ def logsumexp(input, dim, keepdim=False):
     x = input if input._dtype.is_floating_point else D.cast(input, _dt.get_default_dtype())
     dims = _dims_of(x, dim)
     xc = _in(x, D.float32 if x._dtype is D.float16 else x._dtype)
-    result = _finish(_reduced(xc, dims, keepdim, -math.inf, D.K.logsumexp), x._dtype)
+    result = _finish(_reduced(xc, dims, keepdim, -math.inf, D.kernels(xc).logsumexp), x._dtype)
     if _requires(input):
         n = LogsumexpBackward0()
         n.ctx = (x._shape, dims, keepdim)
@@ -613,7 +613,7 @@ class SoftmaxBackward0(Node):
         out = D.empty(y._shape, y._dtype, y._device)
         if y.numel():
             outer, red, inner = _split_at(y._shape, dim) if y.dim() else (1, 1, 1)
-            D.K.softmax_backward(kind, out._buf, gd._buf, y._buf, outer, red, inner)
+            D.kernels(y).softmax_backward(kind, out._buf, gd._buf, y._buf, outer, red, inner)
         return (out,)
 
     def name(self):
@@ -640,7 +640,7 @@ def _softmax(input, dim, dtype, kind):
     out = D.empty(x._shape, compute, x._device)
     if out.numel():
         outer, red, inner = _split_at(x._shape, d) if x.dim() else (1, 1, 1)
-        D.K.softmax(kind, out._buf, xc._buf, outer, red, inner)
+        D.kernels(xc).softmax(kind, out._buf, xc._buf, outer, red, inner)
     result = _finish(out, x._dtype)
     if _requires(input):
         n = SoftmaxBackward0()

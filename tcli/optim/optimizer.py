@@ -19,7 +19,10 @@ from .. import dtypes as _dt
 from .. import monitor
 from .._tensor import Tensor, contiguous_strides
 from ..autograd.grad_mode import STATE, enable_grad
+from ..device import CPU
 from ..errors import hint, shape_str
+from ..ops import _dispatch as D
+from ..ops.creation import _wrap_numpy
 
 __all__ = ["Optimizer", "required"]
 
@@ -61,6 +64,8 @@ def check_fused_foreach(fused, foreach) -> None:
 def new_state(like: Tensor, fill=0.0) -> Tensor:
     """A dense state buffer with ``like``'s shape and dtype, filled with ``fill``."""
     shape, dt = like._shape, like._dtype
+    if like._device is not CPU:  # on the parameter's device, as PyTorch keeps it (the step count stays on the CPU)
+        return D.filled(shape, dt, fill, like._device)
     return Tensor._make(np.full(like.numel(), fill, dt.np), shape, contiguous_strides(shape), 0, dt)
 
 
@@ -257,7 +262,7 @@ class Optimizer:
         if grad._shape != shape:
             raise _shape_error(p, grad, "grad")
         none = _NO_BUFFER.get(dt)
-        if none is not None and p._dense and grad._dense and grad._dtype is dt:
+        if none is not None and p._dense and grad._dense and grad._dtype is dt and p._device is CPU:
             arrays = []
             for b in buffers:
                 if b is None:
@@ -274,7 +279,10 @@ class Optimizer:
         p._vc.bump()
 
     def _launch_on_copies(self, kernel, p, grad, buffers, scalars, flags) -> None:
-        """The slow path: non-contiguous or float16 operands, on dense float32/float64 copies."""
+        """The slow path: non-contiguous, float16 or CUDA operands, on dense float32/float64 host copies.
+
+        CUDA parameters take this path until the update rules have device kernels: exact, but each step
+        copies every parameter and its state to the host and back."""
         dt = p._dtype
         if dt is _dt.float16:
             dt = _dt.float32
@@ -284,13 +292,17 @@ class Optimizer:
             if b is not None and b._shape != p._shape:
                 raise _shape_error(p, b, "state buffer")
         targets = [p, *buffers]
-        arrays = [np.array(t._np(), dtype=dt.np, copy=True).reshape(-1) if t is not None else _NO_BUFFER[dt]
+        arrays = [np.array(t._host_np(), dtype=dt.np, copy=True).reshape(-1) if t is not None else _NO_BUFFER[dt]
                   for t in targets]
-        g = np.array(grad._np(), dtype=dt.np, copy=True).reshape(-1)
+        g = np.array(grad._host_np(), dtype=dt.np, copy=True).reshape(-1)
         kernel(arrays[0], g, *arrays[1:], scalars.of(dt), *flags)
         for t, a in zip(targets, arrays):
-            if t is not None:
+            if t is None:
+                continue
+            if t._device is CPU:
                 t._np()[...] = a.reshape(t._shape)
+            else:
+                D.map1_into("copy", t, _wrap_numpy(a.reshape(t._shape)).to(t._device))
 
     # ---- state_dict ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,904 @@
+"""Elementwise CUDA kernels: grid-stride maps over flat device buffers, dense or strided.
+
+The layouts are the CPU contract's (see kernels/cpu/elementwise.py): dense operands are whole buffers
+of the output's length; strided ones are ``(buffer, offset, strides)`` over one shape, stride 0
+broadcasting. Each scalar op is a device function; a kernel template calls the global ``OP`` and is
+specialised per op on first use, as on the CPU.
+
+Constants are typed (see ``_ONE``): an untyped ``1.0`` would make numba compute float32 data in float64 on
+the GPU.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+from numba import cuda, float32
+
+from .launch import SIMULATOR, grid_for
+
+if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
+    from .simmath import math  # noqa: F811
+
+# Typed float32 constants keep float32 data in float32 on the GPU (numba types 1.0 as float64 and widens
+# float32 + float64). The simulator runs kernels as numpy, where a Python float is the weak side instead:
+# there plain floats keep each dtype's own precision.
+_ZERO, _ONE = (0.0, 1.0) if SIMULATOR else (float32(0), float32(1))
+
+UNARY: dict = {}
+BINARY: dict = {}
+TERNARY: dict = {}
+
+
+def _op(table, name=None):
+    def register(fn):
+        table[name or fn.__name__.rstrip("_")] = fn
+        return fn
+    return register
+
+
+# ---- helpers (device functions inlined into the ops) ---------------------------------------------------------
+
+_SQRT1_2 = 0.7071067811865476     # 1 / sqrt(2)
+_SQRT2_PI = 0.7978845608028654    # sqrt(2 / pi)
+_INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
+
+
+@cuda.jit(device=True)
+def _sgn(x):
+    return 1 if x > 0 else (-1 if x < 0 else 0)  # PyTorch: sign(NaN) and sign(-0.) are 0
+
+
+# numba types math.floor/ceil/trunc of a float as an integer (Python's rule), so NaN, inf and values past
+# 2**63 would not survive them. Past 2**52 every float is a whole number already: such values pass through.
+_WHOLE = 4503599627370496.0  # 2**52
+
+
+@cuda.jit(device=True)
+def _floor(x):
+    return math.floor(x) if abs(x) < _WHOLE else x
+
+
+@cuda.jit(device=True)
+def _ceil(x):
+    return math.ceil(x) if abs(x) < _WHOLE else x
+
+
+@cuda.jit(device=True)
+def _trunc(x):
+    if not abs(x) < _WHOLE:
+        return x
+    return math.floor(x) if x >= 0 else math.ceil(x)
+
+
+@cuda.jit(device=True)
+def _rint(x):
+    """Round half to even, as PyTorch rounds (numba.cuda has no rint)."""
+    if not abs(x) < _WHOLE:
+        return x
+    r = math.floor(x)
+    d = x - r
+    if d > 0.5 or (d == 0.5 and r % 2 != 0):
+        r += 1
+    return r
+
+
+@cuda.jit(device=True)
+def _fmod(x, y):
+    """C's fmod: NaN for an infinite x or a zero y (Python's math.fmod, which the simulator runs, raises)."""
+    if math.isinf(x) or y == 0:
+        return math.nan
+    return math.fmod(x, y)
+
+
+@cuda.jit(device=True)
+def _floor_div(x, y):
+    """Floor division of floats as PyTorch computes it (c10's div_floor_floating)."""
+    if y == 0:
+        return x / y
+    m = _fmod(x, y)
+    d = (x - m) / y
+    if m != 0 and (y < 0) != (m < 0):
+        d -= 1
+    if d == 0:
+        return math.copysign(0.0, x / y)
+    f = _floor(d)
+    if d - f > 0.5:
+        f += 1
+    return f
+
+
+@cuda.jit(device=True)
+def _mod(x, y):
+    """Remainder with the divisor's sign (Python's and PyTorch's semantics), for floats."""
+    m = _fmod(x, y)
+    if m != 0 and (y < 0) != (m < 0):
+        m += y
+    return m
+
+
+@cuda.jit(device=True)
+def _ipow(x, y):
+    """x ** y for integers; a negative exponent truncates as C does (PyTorch)."""
+    if y < 0:
+        if x == 1:
+            return x
+        if x == -1:
+            return x if y % 2 else -x
+        return x - x
+    result = x - x + 1
+    while y > 0:
+        if y % 2:
+            result *= x
+        x *= x
+        y //= 2
+    return result
+
+
+@cuda.jit(device=True)
+def _trunc_div_int(x, y):
+    if y == 0:
+        return 0
+    q = abs(x) // abs(y)
+    return -q if (x < 0) != (y < 0) else q
+
+
+# ---- unary ops: (x, p, q), p and q scalars in x's dtype ----------------------------------------------------
+
+@_op(UNARY)
+def copy(x, p, q):
+    return x
+
+
+@_op(UNARY)
+def fill(x, p, q):
+    return p
+
+
+@_op(UNARY)
+def neg(x, p, q):
+    return -x
+
+
+@_op(UNARY)
+def abs_(x, p, q):
+    return -x if x < 0 else x
+
+
+@_op(UNARY)
+def reciprocal(x, p, q):
+    return _ONE / x
+
+
+@_op(UNARY)
+def square(x, p, q):
+    return x * x
+
+
+@_op(UNARY)
+def sqrt(x, p, q):
+    return math.sqrt(x)
+
+
+@_op(UNARY)
+def rsqrt(x, p, q):
+    return _ONE / math.sqrt(x)
+
+
+@_op(UNARY)
+def exp(x, p, q):
+    return math.exp(x)
+
+
+@_op(UNARY)
+def log(x, p, q):
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+@_op(UNARY)
+def log1p(x, p, q):
+    return math.log1p(x)
+
+
+@_op(UNARY)
+def sin(x, p, q):
+    return math.sin(x)
+
+
+@_op(UNARY)
+def cos(x, p, q):
+    return math.cos(x)
+
+
+@_op(UNARY)
+def tanh(x, p, q):
+    return math.tanh(x)
+
+
+@_op(UNARY)
+def sigmoid(x, p, q):
+    return _ONE / (_ONE + math.exp(-x))
+
+
+@_op(UNARY)
+def relu(x, p, q):
+    return _ZERO if x < 0 else x  # NaN passes through, as in PyTorch
+
+
+@_op(UNARY)
+def floor(x, p, q):
+    return _floor(x)
+
+
+@_op(UNARY)
+def ceil(x, p, q):
+    return _ceil(x)
+
+
+@_op(UNARY)
+def trunc(x, p, q):
+    return _trunc(x)
+
+
+@_op(UNARY)
+def add_s(x, p, q):
+    return x + p
+
+
+@_op(UNARY)
+def sub_s(x, p, q):
+    return x - p
+
+
+@_op(UNARY)
+def rsub_s(x, p, q):
+    return p - x
+
+
+@_op(UNARY)
+def mul_s(x, p, q):
+    return x * p
+
+
+@_op(UNARY)
+def div_s(x, p, q):
+    return x / p
+
+
+@_op(UNARY)
+def rdiv_s(x, p, q):
+    return p / x
+
+
+@_op(UNARY)
+def pow_s(x, p, q):
+    return x ** p
+
+
+@_op(UNARY)
+def rpow_s(x, p, q):
+    return p ** x
+
+
+@_op(UNARY)
+def max_s(x, p, q):
+    return x if (x >= p or x != x) else p
+
+
+@_op(UNARY)
+def min_s(x, p, q):
+    return x if (x <= p or x != x) else p
+
+
+@_op(UNARY)
+def clamp(x, p, q):
+    y = x if (x >= p or x != x) else p
+    return y if (y <= q or y != y) else q
+
+
+@_op(UNARY)
+def leaky_relu(x, p, q):
+    return x if x > 0 else x * p
+
+
+@_op(UNARY)
+def eq_s(x, p, q):
+    return x == p
+
+
+@_op(UNARY)
+def ne_s(x, p, q):
+    return x != p
+
+
+@_op(UNARY)
+def lt_s(x, p, q):
+    return x < p
+
+
+@_op(UNARY)
+def le_s(x, p, q):
+    return x <= p
+
+
+@_op(UNARY)
+def gt_s(x, p, q):
+    return x > p
+
+
+@_op(UNARY)
+def ge_s(x, p, q):
+    return x >= p
+
+
+@_op(UNARY)
+def logical_not(x, p, q):
+    return not x
+
+
+@_op(UNARY)
+def isnan(x, p, q):
+    return x != x
+
+
+@_op(UNARY)
+def expm1(x, p, q):
+    return math.expm1(x)
+
+
+@_op(UNARY)
+def exp2(x, p, q):
+    return math.pow(2.0, x)
+
+
+@_op(UNARY)
+def log2(x, p, q):
+    return math.log2(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+@_op(UNARY)
+def log10(x, p, q):
+    return math.log10(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+@_op(UNARY)
+def tan(x, p, q):
+    return math.tan(x)
+
+
+@_op(UNARY)
+def asin(x, p, q):
+    return math.asin(x) if -1 <= x <= 1 else math.nan
+
+
+@_op(UNARY)
+def acos(x, p, q):
+    return math.acos(x) if -1 <= x <= 1 else math.nan
+
+
+@_op(UNARY)
+def atan(x, p, q):
+    return math.atan(x)
+
+
+@_op(UNARY)
+def sinh(x, p, q):
+    return math.sinh(x)
+
+
+@_op(UNARY)
+def cosh(x, p, q):
+    return math.cosh(x)
+
+
+@_op(UNARY)
+def erf(x, p, q):
+    return math.erf(x)
+
+
+@_op(UNARY)
+def sign(x, p, q):
+    return _sgn(x)
+
+
+@_op(UNARY)
+def round_(x, p, q):
+    return _rint(x)
+
+
+@_op(UNARY)
+def frac(x, p, q):
+    return x - _trunc(x)
+
+
+@_op(UNARY)
+def isinf(x, p, q):
+    return math.isinf(x)
+
+
+@_op(UNARY)
+def isfinite(x, p, q):
+    return math.isfinite(x)
+
+
+@_op(UNARY)
+def bitwise_not(x, p, q):
+    return ~x
+
+
+@_op(UNARY)
+def floordiv_s(x, p, q):
+    return _floor_div(x, p)
+
+
+@_op(UNARY)
+def rfloordiv_s(x, p, q):
+    return _floor_div(p, x)
+
+
+@_op(UNARY)
+def truncdiv_s(x, p, q):
+    return _trunc(x / p)
+
+
+@_op(UNARY)
+def rtruncdiv_s(x, p, q):
+    return _trunc(p / x)
+
+
+@_op(UNARY)
+def rem_s(x, p, q):
+    return _mod(x, p)
+
+
+@_op(UNARY)
+def rrem_s(x, p, q):
+    return _mod(p, x)
+
+
+@_op(UNARY)
+def and_s(x, p, q):
+    return x & p
+
+
+@_op(UNARY)
+def or_s(x, p, q):
+    return x | p
+
+
+@_op(UNARY)
+def xor_s(x, p, q):
+    return x ^ p
+
+
+@_op(UNARY)
+def elu(x, p, q):
+    return x if x > 0 else p * math.expm1(x)
+
+
+@_op(UNARY)
+def gelu(x, p, q):
+    return 0.5 * x * (1 + math.erf(x * _SQRT1_2))
+
+
+@_op(UNARY)
+def gelu_tanh(x, p, q):
+    return 0.5 * x * (1 + math.tanh(_SQRT2_PI * (x + 0.044715 * x * x * x)))
+
+
+@_op(UNARY)
+def silu(x, p, q):
+    return x / (1 + math.exp(-x))
+
+
+# Integer forms, chosen by the contract functions below when the operands are integers (numba.cuda has no
+# per-type overloads of a device function).
+
+@_op(UNARY, name="floordiv_s_int")
+def floordiv_s_int(x, p, q):
+    return x // p if p != 0 else 0
+
+
+@_op(UNARY, name="rfloordiv_s_int")
+def rfloordiv_s_int(x, p, q):
+    return p // x if x != 0 else 0
+
+
+@_op(UNARY, name="truncdiv_s_int")
+def truncdiv_s_int(x, p, q):
+    return _trunc_div_int(x, p)
+
+
+@_op(UNARY, name="rtruncdiv_s_int")
+def rtruncdiv_s_int(x, p, q):
+    return _trunc_div_int(p, x)
+
+
+@_op(UNARY, name="rem_s_int")
+def rem_s_int(x, p, q):
+    return x % p if p != 0 else 0
+
+
+@_op(UNARY, name="rrem_s_int")
+def rrem_s_int(x, p, q):
+    return p % x if x != 0 else 0
+
+
+@_op(UNARY, name="pow_s_int")
+def pow_s_int(x, p, q):
+    return _ipow(x, p)
+
+
+@_op(UNARY, name="rpow_s_int")
+def rpow_s_int(x, p, q):
+    return _ipow(p, x)
+
+
+@_op(UNARY, name="round_int")
+def round_int(x, p, q):
+    return x
+
+
+# ---- binary ops -----------------------------------------------------------------------------------------------
+
+@_op(BINARY)
+def add(x, y):
+    return x + y
+
+
+@_op(BINARY)
+def sub(x, y):
+    return x - y
+
+
+@_op(BINARY)
+def mul(x, y):
+    return x * y
+
+
+@_op(BINARY)
+def div(x, y):
+    return x / y
+
+
+@_op(BINARY)
+def pow_(x, y):
+    return x ** y
+
+
+@_op(BINARY)
+def maximum(x, y):
+    return x if (x >= y or x != x) else y
+
+
+@_op(BINARY)
+def minimum(x, y):
+    return x if (x <= y or x != x) else y
+
+
+@_op(BINARY)
+def eq(x, y):
+    return x == y
+
+
+@_op(BINARY)
+def ne(x, y):
+    return x != y
+
+
+@_op(BINARY)
+def lt(x, y):
+    return x < y
+
+
+@_op(BINARY)
+def le(x, y):
+    return x <= y
+
+
+@_op(BINARY)
+def gt(x, y):
+    return x > y
+
+
+@_op(BINARY)
+def ge(x, y):
+    return x >= y
+
+
+@_op(BINARY)
+def logical_and(x, y):
+    return (x != 0) and (y != 0)
+
+
+@_op(BINARY)
+def logical_or(x, y):
+    return (x != 0) or (y != 0)
+
+
+@_op(BINARY)
+def floordiv(x, y):
+    return _floor_div(x, y)
+
+
+@_op(BINARY)
+def truncdiv(x, y):
+    return _trunc(x / y)
+
+
+@_op(BINARY)
+def rem(x, y):
+    return _mod(x, y)
+
+
+@_op(BINARY)
+def atan2(x, y):
+    return math.atan2(x, y)
+
+
+@_op(BINARY)
+def logical_xor(x, y):
+    return (x != 0) != (y != 0)
+
+
+@_op(BINARY, name="floordiv_int")
+def floordiv_int(x, y):
+    return x // y if y != 0 else 0
+
+
+@_op(BINARY, name="truncdiv_int")
+def truncdiv_int(x, y):
+    return _trunc_div_int(x, y)
+
+
+@_op(BINARY, name="pow_int")
+def pow_int(x, y):
+    return _ipow(x, y)
+
+
+@_op(BINARY, name="rem_int")
+def rem_int(x, y):
+    return x % y if y != 0 else 0
+
+
+@_op(BINARY)
+def abs_grad(g, x):
+    return g * _sgn(x)
+
+
+@_op(BINARY)
+def gelu_grad(g, x):
+    cdf = 0.5 * (1 + math.erf(x * _SQRT1_2))
+    return g * (cdf + x * _INV_SQRT_2PI * math.exp(-0.5 * x * x))
+
+
+@_op(BINARY)
+def gelu_tanh_grad(g, x):
+    t = math.tanh(_SQRT2_PI * (x + 0.044715 * x * x * x))
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT2_PI * (1 + 3 * 0.044715 * x * x))
+
+
+@_op(BINARY)
+def silu_grad(g, x):
+    s = 1 / (1 + math.exp(-x))
+    return g * (s * (1 + x * (1 - s)))
+
+
+@_op(BINARY)
+def bitwise_and(x, y):
+    return x & y
+
+
+@_op(BINARY)
+def bitwise_or(x, y):
+    return x | y
+
+
+@_op(BINARY)
+def bitwise_xor(x, y):
+    return x ^ y
+
+
+@_op(BINARY)
+def relu_grad(g, y):
+    return g if y > 0 else _ZERO
+
+
+@_op(BINARY)
+def sigmoid_grad(g, y):
+    return g * (y * (_ONE - y))
+
+
+@_op(BINARY)
+def tanh_grad(g, y):
+    return g * (_ONE - y * y)
+
+
+# ---- ternary ops ----------------------------------------------------------------------------------------------
+
+@_op(TERNARY)
+def where(c, x, y):
+    return x if c else y
+
+
+@_op(TERNARY)
+def masked_grad(keep, g, _unused):
+    return g if keep else _ZERO
+
+
+@_op(TERNARY)
+def lerp(start, end, weight):
+    return start + weight * (end - start)
+
+
+@_op(TERNARY)
+def addcmul(x, a, b):
+    return x + a * b
+
+
+# ---- templates ------------------------------------------------------------------------------------------------
+
+OP = None
+
+
+def _unary_dense(o, a, p, q):
+    i = cuda.grid(1)
+    while i < o.shape[0]:
+        o[i] = OP(a[i], p, q)
+        i += cuda.gridsize(1)
+
+
+def _unary_strided(n, shape, o, oo, os_, a, ao, as_, p, q):
+    i = cuda.grid(1)
+    while i < n:
+        rest, po, pa = i, oo, ao
+        for d in range(len(shape) - 1, -1, -1):
+            k = rest % shape[d]
+            rest //= shape[d]
+            po += k * os_[d]
+            pa += k * as_[d]
+        o[po] = OP(a[pa], p, q)
+        i += cuda.gridsize(1)
+
+
+def _binary_dense(o, a, b):
+    i = cuda.grid(1)
+    while i < o.shape[0]:
+        o[i] = OP(a[i], b[i])
+        i += cuda.gridsize(1)
+
+
+def _binary_strided(n, shape, o, oo, os_, a, ao, as_, b, bo, bs):
+    i = cuda.grid(1)
+    while i < n:
+        rest, po, pa, pb = i, oo, ao, bo
+        for d in range(len(shape) - 1, -1, -1):
+            k = rest % shape[d]
+            rest //= shape[d]
+            po += k * os_[d]
+            pa += k * as_[d]
+            pb += k * bs[d]
+        o[po] = OP(a[pa], b[pb])
+        i += cuda.gridsize(1)
+
+
+def _ternary_dense(o, c, a, b):
+    i = cuda.grid(1)
+    while i < o.shape[0]:
+        o[i] = OP(c[i], a[i], b[i])
+        i += cuda.gridsize(1)
+
+
+def _ternary_strided(n, shape, o, oo, os_, c, co, cs, a, ao, as_, b, bo, bs):
+    i = cuda.grid(1)
+    while i < n:
+        rest, po, pc, pa, pb = i, oo, co, ao, bo
+        for d in range(len(shape) - 1, -1, -1):
+            k = rest % shape[d]
+            rest //= shape[d]
+            po += k * os_[d]
+            pc += k * cs[d]
+            pa += k * as_[d]
+            pb += k * bs[d]
+        o[po] = OP(c[pc], a[pa], b[pb])
+        i += cuda.gridsize(1)
+
+
+class _Kernels(dict):
+    """op name -> the template compiled with that op (made on first use)."""
+
+    def __init__(self, family, template, ops):
+        super().__init__()
+        self.family, self.template, self.ops = family, template, ops
+
+    def __missing__(self, op):
+        fn = self.ops.get(op)
+        if fn is None:
+            raise NotImplementedError(f"tcli has no CUDA kernel for the elementwise op '{op}' yet."
+                                      "\nhint: move the tensors to the CPU for it with .cpu().")
+        scope = dict(self.template.__globals__)
+        scope["OP"] = cuda.jit(device=True)(fn)
+        name = f"{self.family}_{op}"
+        body = types.FunctionType(self.template.__code__, scope, name, self.template.__defaults__)
+        body.__qualname__ = name
+        kernel = self[op] = cuda.jit(body)
+        return kernel
+
+
+_UNARY_DENSE = _Kernels("cuda_unary_dense", _unary_dense, UNARY)
+_UNARY_STRIDED = _Kernels("cuda_unary_strided", _unary_strided, UNARY)
+_BINARY_DENSE = _Kernels("cuda_binary_dense", _binary_dense, BINARY)
+_BINARY_STRIDED = _Kernels("cuda_binary_strided", _binary_strided, BINARY)
+_TERNARY_DENSE = _Kernels("cuda_ternary_dense", _ternary_dense, TERNARY)
+_TERNARY_STRIDED = _Kernels("cuda_ternary_strided", _ternary_strided, TERNARY)
+
+
+# ---- the contract: DeviceBuffers in, as the CPU's numpy buffers ------------------------------------------------
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _strided(operand):
+    buf, offset, strides = operand
+    return buf.array, offset, tuple(strides)
+
+
+_INT_FORMS = {"floordiv_s", "rfloordiv_s", "truncdiv_s", "rtruncdiv_s", "rem_s", "rrem_s", "round", "floordiv",
+              "truncdiv", "rem", "pow", "pow_s", "rpow_s"}
+
+
+def _form(op, buf):
+    """The op's integer form for integer operands (see the _int ops)."""
+    return op + "_int" if op in _INT_FORMS and buf.dtype.kind in "iub" else op
+
+
+def unary(op, out, a, p=0, q=0):
+    op = _form(op, a)
+    n = out.shape[0]
+    if n:
+        blocks, threads = grid_for(n)
+        _UNARY_DENSE[op][blocks, threads](out.array, a.array, p, q)
+
+
+def unary_strided(op, shape, out, a, p=0, q=0):
+    op = _form(op, a[0])
+    n = _numel(shape)
+    if n:
+        blocks, threads = grid_for(n)
+        _UNARY_STRIDED[op][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a), p, q)
+
+
+def binary(op, out, a, b):
+    op = _form(op, a)
+    n = out.shape[0]
+    if n:
+        blocks, threads = grid_for(n)
+        _BINARY_DENSE[op][blocks, threads](out.array, a.array, b.array)
+
+
+def binary_strided(op, shape, out, a, b):
+    op = _form(op, a[0])
+    n = _numel(shape)
+    if n:
+        blocks, threads = grid_for(n)
+        _BINARY_STRIDED[op][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a), *_strided(b))
+
+
+def ternary(op, out, c, a, b):
+    n = out.shape[0]
+    if n:
+        blocks, threads = grid_for(n)
+        _TERNARY_DENSE[op][blocks, threads](out.array, c.array, a.array, b.array)
+
+
+def ternary_strided(op, shape, out, c, a, b):
+    n = _numel(shape)
+    if n:
+        blocks, threads = grid_for(n)
+        _TERNARY_STRIDED[op][blocks, threads](n, tuple(shape), *_strided(out), *_strided(c), *_strided(a),
+                                              *_strided(b))

@@ -1,0 +1,121 @@
+"""Reductions on the device, with the CPU contract: out (outer*inner) = reduce over red of x viewed as
+(outer, red, inner), x a dense buffer and red >= 1.
+
+Many outputs: one thread each, walking its red elements. Few outputs over long rows: one block each,
+threads striding over the row, then a shared-memory tree (the simulator has no warp shuffles)."""
+
+from __future__ import annotations
+
+import types
+
+from numba import cuda, from_dtype
+
+from .launch import THREADS, grid_for
+
+
+def _sum(acc, x):
+    return acc + x
+
+
+def _prod(acc, x):
+    return acc * x
+
+
+def _max(acc, x):
+    return acc if (acc >= x or acc != acc) else x
+
+
+def _min(acc, x):
+    return acc if (acc <= x or acc != acc) else x
+
+
+def _all(acc, x):
+    return acc and (x != 0)
+
+
+def _any(acc, x):
+    return acc or (x != 0)
+
+
+def _identity(acc, n):
+    return acc
+
+
+def _divide(acc, n):
+    return acc / n
+
+
+_OPS = {"sum": (_sum, _identity), "mean": (_sum, _divide), "prod": (_prod, _identity), "max": (_max, _identity),
+        "min": (_min, _identity), "all": (_all, _identity), "any": (_any, _identity)}
+
+OP = FIN = DTYPE = None
+_BLOCK = THREADS
+
+
+def _per_thread(o, x, outer, red, inner):
+    j = cuda.grid(1)
+    while j < outer * inner:
+        k, i = j // inner, j % inner
+        base = k * red * inner + i
+        acc = x[base]
+        for r in range(1, red):
+            acc = OP(acc, x[base + r * inner])
+        o[j] = FIN(acc, red)
+        j += cuda.gridsize(1)
+
+
+def _per_block(o, x, outer, red, inner):
+    part = cuda.shared.array(_BLOCK, DTYPE)
+    t = cuda.threadIdx.x
+    j = cuda.blockIdx.x
+    while j < outer * inner:  # the grid strides over outputs
+        k, i = j // inner, j % inner
+        base = k * red * inner + i
+        if t < red:
+            acc = x[base + t * inner]
+            r = t + _BLOCK
+            while r < red:
+                acc = OP(acc, x[base + r * inner])
+                r += _BLOCK
+            part[t] = acc
+        cuda.syncthreads()
+        active = min(red, _BLOCK)
+        step = _BLOCK // 2
+        while step > 0:
+            if t < step and t + step < active:
+                part[t] = OP(part[t], part[t + step])
+            cuda.syncthreads()
+            step //= 2
+        if t == 0:
+            o[j] = FIN(part[0], red)
+        cuda.syncthreads()
+        j += cuda.gridDim.x
+
+
+_kernels: dict = {}
+
+
+def _kernel(template, op, dtype):
+    key = (template.__name__, op, dtype.str)
+    kernel = _kernels.get(key)
+    if kernel is None:
+        combine, finish = _OPS[op]
+        scope = dict(template.__globals__)
+        scope.update(OP=cuda.jit(device=True)(combine), FIN=cuda.jit(device=True)(finish), DTYPE=from_dtype(dtype))
+        name = f"cuda{template.__name__}_{op}_{dtype.name}"
+        body = types.FunctionType(template.__code__, scope, name)
+        body.__qualname__ = name
+        kernel = _kernels[key] = cuda.jit(body)
+    return kernel
+
+
+def reduce(op, out, x, outer, red, inner):
+    if op not in _OPS:
+        raise NotImplementedError(f"tcli has no CUDA kernel for the reduction '{op}' yet."
+                                  "\nhint: move the tensor to the CPU for it with .cpu().")
+    outputs = outer * inner
+    if outputs < 64 and red >= 4 * _BLOCK:
+        _kernel(_per_block, op, x.dtype)[min(outputs, 1024), _BLOCK](out.array, x.array, outer, red, inner)
+    else:
+        blocks, threads = grid_for(outputs)
+        _kernel(_per_thread, op, x.dtype)[blocks, threads](out.array, x.array, outer, red, inner)

@@ -1,0 +1,203 @@
+"""Row-wise CUDA kernels with the CPU contract: softmax and log-softmax (and their gradients), argmax/argmin
+with values, logsumexp, and nll_loss over class-index targets.
+
+Rows are x viewed as (outer, red, inner): one thread per (k, i) walks its row of red elements with stride inner.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import cuda
+
+from .buffer import DeviceBuffer
+from .launch import SIMULATOR, grid_for
+
+if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
+    from .simmath import math  # noqa: F811
+
+
+@cuda.jit
+def _softmax(o, x, outer, red, inner, log):
+    j = cuda.grid(1)
+    while j < outer * inner:
+        base = (j // inner) * red * inner + j % inner
+        m = x[base]
+        for r in range(1, red):
+            v = x[base + r * inner]
+            if v > m:
+                m = v
+        s = math.exp(x[base] - m)  # the sum starts from its first term: no untyped 0.0 (float64 on the GPU)
+        if not log:
+            o[base] = s
+        for r in range(1, red):
+            e = math.exp(x[base + r * inner] - m)
+            if not log:
+                o[base + r * inner] = e
+            s += e
+        if log:
+            shift = m + math.log(s)
+            for r in range(red):
+                o[base + r * inner] = x[base + r * inner] - shift
+        else:
+            for r in range(red):
+                o[base + r * inner] = o[base + r * inner] / s
+        j += cuda.gridsize(1)
+
+
+@cuda.jit
+def _softmax_backward(gi, g, y, outer, red, inner, log):
+    j = cuda.grid(1)
+    while j < outer * inner:
+        base = (j // inner) * red * inner + j % inner
+        s = g[base] if log else g[base] * y[base]
+        for r in range(1, red):
+            p = base + r * inner
+            s += g[p] if log else g[p] * y[p]
+        for r in range(red):
+            p = base + r * inner
+            gi[p] = g[p] - math.exp(y[p]) * s if log else y[p] * (g[p] - s)
+        j += cuda.gridsize(1)
+
+
+@cuda.jit
+def _arg_reduce(values, indices, x, outer, red, inner, largest):
+    """The best value along each row and its first index; NaN is best, as in PyTorch."""
+    j = cuda.grid(1)
+    while j < outer * inner:
+        base = (j // inner) * red * inner + j % inner
+        best = x[base]
+        at = 0
+        for r in range(1, red):
+            v = x[base + r * inner]
+            better = (v > best) if largest else (v < best)
+            if better or (v != v and best == best):
+                best = v
+                at = r
+        values[j] = best
+        indices[j] = at
+        j += cuda.gridsize(1)
+
+
+@cuda.jit
+def _logsumexp(o, x, outer, red, inner):
+    j = cuda.grid(1)
+    while j < outer * inner:
+        base = (j // inner) * red * inner + j % inner
+        m = x[base]
+        for r in range(1, red):
+            v = x[base + r * inner]
+            if v > m or v != v:
+                m = v
+        if math.isinf(m):
+            o[j] = m
+        else:
+            s = math.exp(x[base] - m)
+            for r in range(1, red):
+                s += math.exp(x[base + r * inner] - m)
+            o[j] = m + math.log(s)
+        j += cuda.gridsize(1)
+
+
+@cuda.jit
+def _variance(o, x, outer, red, inner, correction):
+    """Two passes along each row (mean, then squared deviations), divided by red - correction."""
+    j = cuda.grid(1)
+    while j < outer * inner:
+        base = (j // inner) * red * inner + j % inner
+        mean = 0.0
+        for r in range(red):
+            mean += x[base + r * inner]
+        mean /= red
+        acc = 0.0
+        for r in range(red):
+            d = x[base + r * inner] - mean
+            acc += d * d
+        denom = red - correction
+        o[j] = acc / denom if denom > 0 else math.nan
+        j += cuda.gridsize(1)
+
+
+@cuda.jit
+def _nll_pick(picked, logp, classes, target, ignore_index):
+    """picked[i] = logp[i, t_i] (0 where ignored or out of range: the host reports those)."""
+    i = cuda.grid(1)
+    while i < target.shape[0]:
+        t = target[i]
+        picked[i] = logp[i * classes + t] if (t != ignore_index and 0 <= t < classes) else 0
+        i += cuda.gridsize(1)
+
+
+@cuda.jit
+def _nll_scatter(grad, classes, target, coef, ignore_index):
+    i = cuda.grid(1)
+    while i < target.shape[0]:
+        t = target[i]
+        if t != ignore_index:
+            grad[i * classes + t] = coef[i]
+        i += cuda.gridsize(1)
+
+
+# ---- the contract ---------------------------------------------------------------------------------------------
+
+def softmax(op, out, x, outer, red, inner):
+    blocks, threads = grid_for(outer * inner)
+    _softmax[blocks, threads](out.array, x.array, outer, red, inner, op == "log_softmax")
+
+
+def softmax_backward(op, grad_in, grad, y, outer, red, inner):
+    blocks, threads = grid_for(outer * inner)
+    _softmax_backward[blocks, threads](grad_in.array, grad.array, y.array, outer, red, inner, op == "log_softmax")
+
+
+def arg_reduce(op, values, indices, x, outer, red, inner):
+    blocks, threads = grid_for(outer * inner)
+    _arg_reduce[blocks, threads](values.array, indices.array, x.array, outer, red, inner, op == "max")
+
+
+def logsumexp(out, x, outer, red, inner):
+    blocks, threads = grid_for(outer * inner)
+    _logsumexp[blocks, threads](out.array, x.array, outer, red, inner)
+
+
+def variance(out, x, outer, red, inner, correction):
+    blocks, threads = grid_for(outer * inner)
+    _variance[blocks, threads](out.array, x.array, outer, red, inner, correction)
+
+
+def _host(a) -> np.ndarray:
+    return a.array.copy_to_host() if isinstance(a, DeviceBuffer) else np.asarray(a)
+
+
+def nll_forward(logp, classes, target, weight, ignore_index, losses):
+    """As kernels.cpu.nll_forward: the picked log-probabilities come from the device, the (few) per-row sums
+    are done on the host in float64 and in row order, as the CPU kernel adds them."""
+    rows = target.shape[0]
+    if rows == 0:
+        return 0.0, 0.0, -1
+    picked = cuda.device_array(rows, np.float64)
+    blocks, threads = grid_for(rows)
+    _nll_pick[blocks, threads](picked, logp.array, classes, target.array, ignore_index)
+    t, values, w = _host(target), picked.copy_to_host(), _host(weight)
+    kept = t != ignore_index
+    bad = np.flatnonzero(kept & ((t < 0) | (t >= classes)))
+    if bad.size:
+        return 0.0, 0.0, int(bad[0])
+    weights = np.where(kept, w[np.where(kept, t, 0)] if w.shape[0] else 1.0, 0.0)
+    row_losses = -weights * values
+    losses.array.copy_to_device(row_losses.astype(losses.dtype))
+    return float(np.add.accumulate(row_losses)[-1]), float(np.add.accumulate(weights)[-1]), -1
+
+
+def nll_backward(grad, classes, target, weight, ignore_index, scale):
+    """grad (zero-filled, rows x classes) gets -weight[t_i] * scale[i] at each row's target."""
+    rows = target.shape[0]
+    if rows == 0:
+        return
+    t, w, s = _host(target), _host(weight), _host(scale).astype(np.float64)
+    kept = t != ignore_index
+    coef = -(w[np.where(kept, t, 0)] if w.shape[0] else 1.0) * s
+    blocks, threads = grid_for(rows)
+    _nll_scatter[blocks, threads](grad.array, classes, target.array, cuda.to_device(coef.astype(grad.dtype)),
+                                  ignore_index)

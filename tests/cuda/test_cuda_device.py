@@ -1,0 +1,152 @@
+"""CUDA device semantics: moving tensors, creation on the device, printing, queries, memory, errors.
+
+Runs where tcli sees a CUDA device (a GPU, or numba's simulator: see tests/test_cuda_simulator.py)."""
+
+import numpy as np
+import pytest
+
+import tcli
+
+CUDA = tcli.device("cuda", 0)
+
+
+@pytest.mark.parametrize("dtype", [tcli.float32, tcli.float64, tcli.float16, tcli.int64, tcli.int32, tcli.uint8,
+                                   tcli.bool])
+def test_round_trip_keeps_values_dtype_and_shape(dtype):
+    host = tcli.tensor(np.arange(-6, 6).reshape(3, 4) % 5 - 1).to(dtype)
+    dev = host.to("cuda")
+    assert dev.device == CUDA and dev.is_cuda and not dev.is_cpu and str(dev.device) == "cuda:0"
+    assert dev.dtype is dtype and dev.shape == host.shape
+    back = dev.cpu()
+    assert back.device.type == "cpu" and back.dtype is dtype
+    assert back.tolist() == host.tolist()
+
+
+def test_every_way_to_move():
+    t = tcli.tensor([1.0, 2.0, 3.0])
+    for moved in (t.cuda(), t.to("cuda"), t.to("cuda:0"), t.to(CUDA), t.to(device="cuda"), t.cuda(0),
+                  t.to(tcli.zeros(1, device="cuda")), t.to("cuda", tcli.float64)):
+        assert moved.device == CUDA and moved.cpu().tolist() == [1.0, 2.0, 3.0]
+    g = t.cuda()
+    assert g.cuda() is g and t.cpu() is t  # already there: the same tensor, as in PyTorch
+    assert t.to("cuda", tcli.float64).dtype is tcli.float64
+    view = tcli.arange(12.0).reshape(3, 4).t()[1:]  # a strided view moves as its values
+    assert view.cuda().cpu().tolist() == view.tolist()
+    assert view.cuda().is_contiguous()
+
+
+def test_creation_functions_take_the_device():
+    for t in (tcli.zeros(2, 3, device="cuda"), tcli.ones(2, 3, device=CUDA), tcli.full((2, 3), 7.0, device="cuda"),
+              tcli.empty(2, 3, device="cuda"), tcli.tensor([[1, 2, 3], [4, 5, 6]], device="cuda"),
+              tcli.arange(6, device="cuda").reshape(2, 3), tcli.eye(2, 3, device="cuda"),
+              tcli.rand(2, 3, device="cuda"), tcli.randn(2, 3, device="cuda"),
+              tcli.randint(0, 5, (2, 3), device="cuda")):
+        assert t.device == CUDA and t.shape == (2, 3)
+    assert tcli.full((2,), 7.0, device="cuda").tolist() == [7.0, 7.0]
+    assert tcli.eye(2, device="cuda").tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    like = tcli.zeros(4, device="cuda")
+    assert tcli.ones_like(like).device == CUDA and tcli.rand_like(like).device == CUDA
+    assert sorted(tcli.randperm(6, device="cuda").tolist()) == list(range(6))
+
+
+def test_random_numbers_come_from_the_seeded_generator():
+    """Drawn on the host from tcli's generator and copied: the same seed gives the CPU's numbers."""
+    tcli.manual_seed(7)
+    on_cpu = tcli.randn(5).tolist() + tcli.rand(3).tolist()
+    tcli.manual_seed(7)
+    on_gpu = tcli.randn(5, device="cuda").cpu().tolist() + tcli.rand(3, device="cuda").cpu().tolist()
+    assert on_gpu == on_cpu
+
+
+def test_set_default_device():
+    try:
+        tcli.set_default_device("cuda")
+        assert tcli.zeros(2).device == CUDA and tcli.tensor([1.0]).device == CUDA
+    finally:
+        tcli.set_default_device("cpu")
+    assert tcli.zeros(2).device.type == "cpu"
+
+
+def test_printing_has_the_device_suffix():
+    assert repr(tcli.tensor([1.0, 2.5]).cuda()) == "tensor([1.0000, 2.5000], device='cuda:0')"
+    assert repr(tcli.tensor([1, 2]).cuda()) == "tensor([1, 2], device='cuda:0')"
+    w = tcli.ones(2, device="cuda", requires_grad=True)
+    assert repr(w) == "tensor([1., 1.], device='cuda:0', requires_grad=True)"
+    assert repr(w * 2) == "tensor([2., 2.], device='cuda:0', grad_fn=<MulBackward0>)"
+    assert str(tcli.zeros(2, dtype=tcli.float64, device="cuda")) == (
+        "tensor([0., 0.], device='cuda:0', dtype=torch.float64)")
+    assert "cuda:0" in tcli.ones(3, device="cuda").__rich__().renderables[0].plain
+
+
+def test_reading_values_copies_to_the_host():
+    t = tcli.tensor([[1.5, 2.0], [3.0, 4.0]], device="cuda")
+    assert t[1, 0].item() == 3.0 and float(t[0, 0]) == 1.5 and t.tolist() == [[1.5, 2.0], [3.0, 4.0]]
+    assert bool(t.sum() > 0)
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu"):
+        t.numpy()
+    assert np.asarray(t.cpu()).tolist() == t.tolist()
+
+
+def test_queries():
+    assert tcli.cuda.is_available() and tcli.cuda.device_count() >= 1
+    assert tcli.cuda.current_device() == 0 and isinstance(tcli.cuda.get_device_name(), str)
+    tcli.cuda.synchronize()
+    tcli.cuda.manual_seed(0)
+    tcli.cuda.manual_seed_all(0)
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        tcli.zeros(1, device=f"cuda:{tcli.cuda.device_count()}")
+
+
+def test_memory_allocated_follows_live_tensors():
+    import gc
+    gc.collect()
+    before = tcli.cuda.memory_allocated()
+    t = tcli.empty(1000, device="cuda")
+    assert tcli.cuda.memory_allocated() == before + 4000
+    assert tcli.cuda.max_memory_allocated() >= before + 4000
+    del t
+    gc.collect()
+    assert tcli.cuda.memory_allocated() == before
+
+
+def test_mixing_devices_raises_pytorchs_error_with_a_hint():
+    a, b = tcli.tensor([1.0, 2.0]), tcli.tensor([1.0, 2.0], device="cuda")
+    for attempt in (lambda: a + b, lambda: b * a, lambda: tcli.mm(a[None], b[:, None]), lambda: b.sub_(a)):
+        with pytest.raises(RuntimeError) as info:
+            attempt()
+        text = str(info.value)
+        assert "Expected all tensors to be on the same device, but found at least two devices" in text
+        assert "cuda:0" in text and "cpu" in text and "\nhint: " in text
+    assert (a.to(b.device) + b).device == CUDA
+    c = tcli.zeros(2, device="cuda")
+    c.copy_(a)  # copy_ crosses devices, as in PyTorch
+    assert c.tolist() == [1.0, 2.0]
+
+
+def test_ops_without_a_cuda_kernel_say_so_and_how_to_get_round_it():
+    x = tcli.arange(6.0, device="cuda")
+    for attempt, name in ((lambda: x.index_select(0, tcli.tensor([0, 2], device="cuda")), "index_select"),
+                          (lambda: x.sort(), "sort"), (lambda: x.cumsum(0), "cumsum")):
+        with pytest.raises(NotImplementedError) as info:
+            attempt()
+        text = str(info.value)
+        assert f"tcli cannot run '{name}' on CUDA tensors yet" in text and ".cpu()" in text
+
+
+def test_autograd_crosses_devices():
+    w = tcli.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (w.cuda() * 2).sum()
+    assert y.device == CUDA and y.grad_fn.name() == "SumBackward0"
+    y.backward()
+    assert w.grad.device.type == "cpu" and w.grad.tolist() == [2.0, 2.0, 2.0]
+    g = tcli.ones(3, device="cuda", requires_grad=True)
+    (g.cpu() ** 2).sum().backward()
+    assert g.grad.device == CUDA and g.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_saving_a_cuda_tensor_says_to_save_a_cpu_copy(tmp_path):
+    with pytest.raises(NotImplementedError, match="tcli.save cannot write CUDA tensors yet") as info:
+        tcli.save({"w": tcli.ones(2, device="cuda")}, tmp_path / "w.pt")
+    assert ".cpu()" in str(info.value)
+    tcli.save({"w": tcli.ones(2, device="cuda").cpu()}, tmp_path / "w.pt")
+    assert tcli.load(tmp_path / "w.pt")["w"].cuda().device.type == "cuda"

@@ -56,6 +56,7 @@ from .ops.indexing import (
     bincount,
     gather,
     index_add,
+    index_put,
     index_select,
     kthvalue,
     masked_select,

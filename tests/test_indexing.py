@@ -849,3 +849,20 @@ def test_against_torch_sort_topk_unique():
         # topk's order among ties is unspecified in PyTorch: compare its indices only without ties
         for o, t in zip(fn(torch, torch.tensor(a)), fn(T, T.tensor(a))):
             np.testing.assert_array_equal(npy(o), t.numpy())
+
+
+def test_index_put_out_of_place_and_in_place_with_gradients():
+    w = torch.ones(5, requires_grad=True)
+    v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    idx = (torch.tensor([1, 3, 1]),)
+    added = (w * 1).index_put(idx, v, accumulate=True)  # repeated indices add up
+    assert added.tolist() == [1.0, 5.0, 1.0, 3.0, 1.0] and added.grad_fn.name() == "IndexPutBackward0"
+    (added * torch.arange(5.0)).sum().backward()
+    assert v.grad.tolist() == [1.0, 3.0, 1.0] and w.grad.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    w.grad = v.grad = None
+    put = (w * 1).index_put_(idx, v * 2)  # without accumulate the last write wins
+    assert put.tolist() == [1.0, 6.0, 1.0, 4.0, 1.0]
+    (put * torch.arange(5.0)).sum().backward()
+    assert w.grad.tolist() == [0.0, 0.0, 2.0, 0.0, 4.0]  # overwritten elements get no gradient
+    with pytest.raises(TypeError, match="index_put\\(\\): argument 'indices' must be tuple of Tensors"):
+        torch.zeros(3).index_put(torch.tensor([0]), torch.tensor(1.0))

@@ -1,8 +1,9 @@
-"""The CUDA kernel contract: the functions of ``kernels.cpu`` that tcli has CUDA kernels for, over
-``DeviceBuffer``s. Importing this imports numba.cuda; tcli does so only when a CUDA tensor is first made.
+"""The CUDA kernel contract: the functions of ``kernels.cpu``, over ``DeviceBuffer``s. Importing this imports
+numba.cuda; tcli does so only when a CUDA tensor is first made.
 
-A function of the CPU contract that is missing here raises a clear NotImplementedError when an op asks
-for it, and a DeviceBuffer that reaches a CPU kernel does the same (see buffer.py).
+A function of the CPU contract without a CUDA kernel yet runs its CPU kernel on host copies, with a warning the
+first time (fallback.py). A DeviceBuffer that reaches a CPU kernel any other way raises a clear
+NotImplementedError (buffer.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .buffer import (  # noqa: F401
     to_host,
 )
 from .elementwise import binary, binary_strided, ternary, ternary_strided, unary, unary_strided  # noqa: F401
+from .index import gather_rows, scatter_rows  # noqa: F401
 from .linalg import gemm  # noqa: F401
 from .reduce import reduce  # noqa: F401
 from .rows import (  # noqa: F401
@@ -32,6 +34,13 @@ from .rows import (  # noqa: F401
 
 
 def __getattr__(name):
+    """A CPU-contract function without a CUDA kernel: the CPU kernel on host copies (see fallback.py)."""
     if name.startswith("__"):
         raise AttributeError(name)
-    raise not_supported()
+    from .. import cpu
+    from .fallback import on_host
+    cpu_kernel = getattr(cpu, name, None)
+    if not callable(cpu_kernel):
+        raise not_supported()
+    globals()[name] = run = on_host(name, cpu_kernel)
+    return run

@@ -26,14 +26,15 @@ class DeviceBuffer:
     __slots__ = ("array", "shape", "dtype", "__weakref__")
     flags = _Flags()
 
-    def __init__(self, array):
+    def __init__(self, array, owner=True):
         self.array = array
         self.shape = (array.shape[0],)
         self.dtype = np.dtype(array.dtype)
-        nbytes = self.shape[0] * self.dtype.itemsize
-        _allocated[0] += nbytes
-        _allocated[1] = max(_allocated[1], _allocated[0])
-        weakref.finalize(self, _release, nbytes)
+        if owner:  # views of another buffer's memory (view()) are not counted twice
+            nbytes = self.shape[0] * self.dtype.itemsize
+            _allocated[0] += nbytes
+            _allocated[1] = max(_allocated[1], _allocated[0])
+            weakref.finalize(self, _release, nbytes)
 
     @property
     def itemsize(self) -> int:
@@ -69,8 +70,9 @@ class DeviceBuffer:
     def reshape(self, *shape):
         raise not_supported()
 
-    def view(self, *args):
-        raise not_supported()
+    def view(self, dtype):
+        """The same memory as another dtype of the same size (kernels that only move bits use it)."""
+        return DeviceBuffer(self.array.view(np.dtype(dtype)), owner=False)
 
 
 def _release(nbytes):
@@ -79,22 +81,24 @@ def _release(nbytes):
 
 def not_supported() -> NotImplementedError:
     """The error for an op that reached host-only code with a CUDA tensor, naming the op the user called."""
-    name = _public_caller()
+    name = public_caller()
     what = f"'{name}'" if name else "this operation"
     return NotImplementedError(
         f"tcli cannot run {what} on CUDA tensors yet: it has no CUDA kernel."
         "\nhint: move the tensors to the CPU for it with .cpu() (and back with .cuda()), or run on the CPU.")
 
 
-def _public_caller() -> str | None:
+def public_caller() -> str | None:
     """The outermost tcli function on the stack below the user's code: the op the user called."""
     frame = sys._getframe(2)
     name = None
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         if module.startswith("tcli"):
-            if not frame.f_code.co_name.startswith("_") and not module.startswith("tcli.kernels"):
-                name = frame.f_code.co_name
+            code = frame.f_code.co_name
+            if not code.startswith("_") and not module.startswith("tcli.kernels"):
+                owner = frame.f_locals.get("self") if code == "forward" else None
+                name = type(owner).__name__ if owner is not None else code  # a layer: its class, not "forward"
         elif name is not None:
             break
         frame = frame.f_back

@@ -242,7 +242,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         out = index_select(weight, 0, flat).view(*input.shape, weight.shape[1])
 
     def formula(g, node):
-        grad = zeros(weight.shape, dtype=g.dtype)
+        grad = zeros(weight.shape, dtype=g.dtype, device=g.device)
         g2 = g.reshape(-1, weight.shape[1])
         if padding_idx is not None:
             g2 = g2.masked_fill((flat == padding_idx).unsqueeze(1), 0.0)
@@ -317,7 +317,7 @@ def _constant_pad(input, pairs, value):
         start, stop = max(-before, 0), input.shape[dim] - max(-after, 0)  # negative padding crops
         src = src.narrow(dim, start, max(stop - start, 0))
     with no_grad():
-        out = full(shape, value, dtype=input.dtype)
+        out = full(shape, value, dtype=input.dtype, device=input.device)
         out[_window(input, pairs)] = src.detach()
 
     def formula(g, node):  # the opposite padding: crops what was added, zero-fills what was cropped

@@ -145,7 +145,7 @@ def _offsets(view, advanced):
         ti = t if t._dtype is int64 else D.cast(t, int64)
         from .shape import expand
         ti = expand(ti.detach(), idx_shape) if ti._shape != idx_shape else ti
-        stacked[row] = ti._np().reshape(-1) if count else stacked[row]
+        stacked[row] = ti._host_np().reshape(-1) if count else stacked[row]
     sizes = np.array([view._shape[d] for d, _ in advanced], np.int64)
     strides = np.array([view._strides[d] for d, _ in advanced], np.int64)
     offsets = np.empty(count, np.int64)
@@ -237,7 +237,7 @@ def _gather(view, advanced):
     rstrides = tuple(view._strides[d] for d in rest)
     out = D.empty(idx_shape + rshape, view._dtype, view._device)
     if out.numel():  # a gather only moves bits: float16 travels as uint16
-        D.K.gather_rows(_bits(out._buf), _bits(view._buf), offsets, np.array(rshape or (1,), np.int64),
+        D.kernels(view).gather_rows(_bits(out._buf), _bits(view._buf), offsets, np.array(rshape or (1,), np.int64),
                         np.array(rstrides or (0,), np.int64))
     if insert_at:
         nb = len(idx_shape)
@@ -253,6 +253,8 @@ def _bits(buf):
 
 def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
     """dst[key] = value (or += with accumulate), in place, no autograd."""
+    if value._device is not dst._device:
+        dst, value = D.same_device(dst, value)
     if accumulate and dst._dtype is _dt.float16:  # adding needs arithmetic: do it in float32
         wide = D.cast(dst, _dt.float32)
         _index_put(wide, key_or_advanced, value.to(_dt.float32), True)
@@ -294,8 +296,8 @@ def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
                                f"indexing result of shape {list(target_shape)}") from None
     src = D.contiguous_copy(v if v._dtype is dst._dtype else v.to(dst._dtype))
     if src.numel():
-        D.K.scatter_rows(_bits(view._buf), offsets, np.array(rshape or (1,), np.int64),
-                         np.array(rstrides or (0,), np.int64), _bits(src._buf), accumulate)
+        D.kernels(view).scatter_rows(_bits(view._buf), offsets, np.array(rshape or (1,), np.int64),
+                                     np.array(rstrides or (0,), np.int64), _bits(src._buf), accumulate)
 
 
 class IndexPutBackward(Node):
@@ -358,9 +360,9 @@ def _check_index_tensor(index, name):
 
 def _check_range(index, size, dim):
     flat = index if index._dense else D.contiguous_copy(index)
-    bad = D.K.check_range(flat._buf, 0, size)
+    bad = D.kernels(flat).check_range(flat._buf, 0, size)
     if bad >= 0:
-        value = int(flat._buf[bad])
+        value = int(flat._host_np().reshape(-1)[bad])
         raise RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}"
                            + hint(f"indices along dim {dim} must be in 0..{size - 1}."))
     return flat
@@ -387,10 +389,11 @@ def gather(input, dim, index, *, sparse_grad=False):
     idx = _check_range(index, input._shape[d] if input.dim() else 1, d)
     out = D.empty(index._shape, input._dtype, input._device)
     compute = input if input._dtype is not _dt.float16 else D.cast(input, _dt.float32)
-    target = out if out._dtype is compute._dtype else D.empty(index._shape, compute._dtype)
+    target = out if out._dtype is compute._dtype else D.empty(index._shape, compute._dtype, input._device)
     if out.numel():
-        D.K.gather_dim(target._buf, compute._buf, compute._offset, np.array(compute._strides or (1,), np.int64),
-                       idx._buf, np.array(index._shape or (1,), np.int64), d)
+        D.kernels(compute).gather_dim(target._buf, compute._buf, compute._offset,
+                                      np.array(compute._strides or (1,), np.int64), idx._buf,
+                                      np.array(index._shape or (1,), np.int64), d)
     if target is not out:
         D.map1_into("copy", out, target)
     if _requires(input):
@@ -417,7 +420,7 @@ def _scatter(input, dim, index, src, accumulate, name):
     if index.numel():
         if out._dtype is _dt.float16:
             raise NotImplementedError(f"{name} into float16 tensors")
-        D.K.scatter_dim(out._buf, 0, np.array(out._strides or (1,), np.int64), idx._buf, s._buf, s._offset,
+        D.kernels(out).scatter_dim(out._buf, 0, np.array(out._strides or (1,), np.int64), idx._buf, s._buf, s._offset,
                         np.array(s._strides or (1,), np.int64), np.array(index._shape or (1,), np.int64), d,
                         accumulate)
     return out, d
@@ -541,6 +544,38 @@ def index_add(input, dim, index, source, *, alpha=1):
     return out
 
 
+class IndexPutBackward0(Node):
+    def backward(self, g):
+        indices, value_shape, accumulate = self.ctx
+        nf = self.next_functions
+        g_input = None
+        if nf[0][0] is not None:
+            g_input = g
+            if not accumulate:  # the overwritten elements' old values got no gradient
+                g_input = D.contiguous_copy(g)
+                _index_put(g_input, indices, _zeros_scalar(g), accumulate=False)
+        g_values = None
+        if nf[1][0] is not None:
+            from .reduction import sum_to
+            g_values = sum_to(getitem(g, indices), value_shape)
+        return g_input, g_values
+
+
+def index_put(input, indices, values, accumulate=False):
+    """input with input[indices] = values (or += with accumulate, where repeated indices all add up)."""
+    if not isinstance(indices, (tuple, list)) or not all(isinstance(i, Tensor) for i in indices):
+        raise TypeError("index_put(): argument 'indices' must be tuple of Tensors"
+                        + hint("pass a tuple, e.g. x.index_put((rows,), values) or x.index_put((rows, cols), v)."))
+    indices = tuple(indices)
+    out = D.contiguous_copy(input.detach())
+    _index_put(out, indices, values.detach(), accumulate)
+    if _requires(input, values):
+        n = IndexPutBackward0()
+        n.ctx = (indices, values._shape, accumulate)
+        attach(n, out, input, values)
+    return out
+
+
 class TakeBackward0(Node):
     def backward(self, g):
         (index,) = self.saved_tensors
@@ -586,14 +621,14 @@ def nonzero(input, *, as_tuple=False):
     x = input if input._dense else D.contiguous_copy(input)
     if x._dtype is _dt.float16:
         x = D.cast(x, _dt.float32)
-    count = D.K.count_nonzero(x._buf)
+    count = D.kernels(x).count_nonzero(x._buf)
     nd = input.dim()
     out = D.empty((count, nd), int64, input._device)
     if count and nd:
-        D.K.nonzero(out._buf, x._buf, np.array(input._shape, np.int64))
+        D.kernels(x).nonzero(out._buf, x._buf, np.array(input._shape, np.int64))
     if as_tuple:
         if nd == 0:
-            return (D.empty((count,), int64)._fill_number(0),)
+            return (D.empty((count,), int64, input._device)._fill_number(0),)
         return tuple(out[:, i].contiguous() for i in range(nd))
     return out
 
@@ -609,22 +644,22 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor."
                            + hint("class indices must be int64: labels.long()."))
     flat = tensor if tensor._dense else D.contiguous_copy(tensor)
+    if num_classes == -1 and tensor.numel() == 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    values = flat._host_np().reshape(-1)  # read on the host: the class count and the checks need the values
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(flat._buf.max()) + 1 if flat.numel() else 0
+        num_classes = int(values.max()) + 1 if flat.numel() else 0
     if tensor.numel():
-        low = int(flat._buf.min())
-        if low < 0:
+        if int(values.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
-        if int(flat._buf.max()) >= num_classes:
+        if int(values.max()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes."
-                               + hint(f"the largest class value is {int(flat._buf.max())}, so num_classes must be at "
-                                      f"least {int(flat._buf.max()) + 1}."))
+                               + hint(f"the largest class value is {int(values.max())}, so num_classes must be at "
+                                      f"least {int(values.max()) + 1}."))
     out = D.empty(tensor._shape + (num_classes,), int64, tensor._device)
     D.fill(out, 0)
     if tensor.numel():
-        D.K.one_hot(out._buf, flat._buf, num_classes)
+        D.kernels(out).one_hot(out._buf, flat._buf, num_classes)
     return out
 
 
@@ -649,7 +684,7 @@ def _sort_last(x, descending):
     values = D.empty(x._shape, x._dtype, x._device)
     indices = D.empty(x._shape, int64, x._device)
     if x.numel():
-        D.K.sort_rows(values._buf, indices._buf, x._buf, rows, n, descending)
+        D.kernels(x).sort_rows(values._buf, indices._buf, x._buf, rows, n, descending)
     return values, indices
 
 
@@ -735,11 +770,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         raise NotImplementedError("tcli.unique(dim=...) is not supported yet; use unique() on the flattened tensor")
     flat = D.contiguous_copy(reshape(input.detach(), -1))
     n = flat.numel()
-    values_sorted, order = _sort_last(flat, False) if n else (flat, D.empty((0,), int64))
+    values_sorted, order = _sort_last(flat, False) if n else (flat, D.empty((0,), int64, flat._device))
     values = D.empty((n,), input._dtype, input._device)
     inverse = D.empty((n,), int64, input._device)
     counts = D.empty((n,), int64, input._device)
-    m = D.K.unique_sorted(values._buf, inverse._buf, counts._buf, values_sorted._buf, order._buf) if n else 0
+    m = (D.kernels(values).unique_sorted(values._buf, inverse._buf, counts._buf, values_sorted._buf, order._buf)
+         if n else 0)
     values = slice_dim(values, 0, 0, m).contiguous()
     result = [values]
     if return_inverse:
@@ -755,10 +791,10 @@ def bincount(input, weights=None, minlength=0):
     size = max(minlength, int(input.max().item()) + 1 if input.numel() else 0)
     from .creation import zeros
     out_dtype = int64 if weights is None else (weights._dtype if weights._dtype.is_floating_point else _dt.float64)
-    out = zeros(size, dtype=out_dtype)
+    out = zeros(size, dtype=out_dtype, device=input.device)
     if weights is not None and weights._dtype is not out_dtype:
         weights = weights.to(out_dtype)
     if input.numel():
-        src = weights if weights is not None else D.empty(input._shape, int64)._fill_number(1)
+        src = weights if weights is not None else D.empty(input._shape, int64, input._device)._fill_number(1)
         _index_put(out, (input,), src, accumulate=True)
     return out

@@ -6,6 +6,7 @@ from .. import autograd, monitor
 from .. import dtypes as _dtypes
 from .._tensor import Tensor
 from ..autograd import graph
+from ..errors import hint
 from . import _dispatch as D
 from . import conversion, creation, indexing, inplace, linalg, pointwise, random, reduction, shape
 from .pointwise import is_number
@@ -144,6 +145,8 @@ def _min(self, dim=None, keepdim=False):
 
 
 def _apply_(self, callable_):
+    if self._device.type != "cpu":
+        raise TypeError("apply_ is only implemented on CPU tensors" + hint("x.cpu().apply_(fn), then .cuda()."))
     values = self._np()
     flat = values.reshape(-1) if values.flags.c_contiguous else None
     if flat is None:
@@ -179,7 +182,8 @@ METHODS = {
     # indexing
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem, "gather": indexing.gather,
     "scatter": indexing.scatter, "scatter_add": indexing.scatter_add, "index_select": indexing.index_select,
-    "index_add": indexing.index_add, "take": indexing.take, "masked_select": indexing.masked_select,
+    "index_add": indexing.index_add, "index_put": indexing.index_put, "take": indexing.take,
+    "masked_select": indexing.masked_select,
     "nonzero": indexing.nonzero, "argwhere": indexing.argwhere, "sort": indexing.sort, "argsort": indexing.argsort,
     "msort": indexing.msort, "topk": indexing.topk, "kthvalue": indexing.kthvalue, "median": indexing.median,
     "unique": indexing.unique, "bincount": indexing.bincount,
@@ -209,7 +213,8 @@ METHODS = {
     "masked_fill_": _inplace(pointwise.masked_fill), "lerp_": _inplace(pointwise.lerp),
     "addcmul_": _inplace(pointwise.addcmul), "addcdiv_": _inplace(pointwise.addcdiv),
     "scatter_": _inplace(indexing.scatter), "scatter_add_": _inplace(indexing.scatter_add),
-    "index_add_": _inplace(indexing.index_add), "remainder_": _inplace(pointwise.remainder),
+    "index_add_": _inplace(indexing.index_add), "index_put_": _inplace(indexing.index_put),
+    "remainder_": _inplace(pointwise.remainder),
     "floor_divide_": _inplace(pointwise.floor_divide), "maximum_": _inplace(pointwise.maximum),
     "t_": None, "squeeze_": None, "unsqueeze_": None,
     # operators

@@ -310,6 +310,10 @@ _TO_MAX = object()  # random_(from) without `to`: the `to` overload; random_(fro
 
 
 def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
+    if t._device is not CPU:  # drawn on the host, as _fill_via explains
+        D.map1_into("copy", t, random_(D.empty(t._shape, t._dtype), low, high, generator=generator).to(t._device))
+        t._vc.bump()
+        return t
     g = _gen(generator)
     values = D.empty(t._shape, _dt.int64) if high is None or (high is _TO_MAX and not low) else None
     if high is _TO_MAX and not low:  # the dtype's whole range, 64-bit draws for int64 and float64
@@ -336,6 +340,8 @@ def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
+    if input._device is not CPU:  # drawn on the host, as _fill_via explains
+        return multinomial(input.detach().cpu(), num_samples, replacement, generator=generator).to(input._device)
     g = _gen(generator)
     probs = input if input.dim() == 2 else input.reshape(1, -1)
     rows, cats = probs._shape

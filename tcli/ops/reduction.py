@@ -717,7 +717,7 @@ def _scan(input, dim, dtype, op, node_cls):
     out = D.empty(x._shape, compute, x._device)
     if out.numel():
         outer, red, inner = _split_at(x._shape, d) if x.dim() else (1, 1, 1)
-        D.K.scan(op, out._buf, x._buf, outer, red, inner)
+        D.kernels(x).scan(op, out._buf, x._buf, outer, red, inner)
     result = _finish(out, acc)
     if _requires(input):
         n = node_cls()

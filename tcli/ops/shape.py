@@ -435,15 +435,21 @@ def narrow(input, dim, start, length):
 class UnbindBackward0(Node):
     def backward(self, *grads):
         shape, dim = self.ctx
-        parts = [g if g is not None else _zeros_of(shape[:dim] + shape[dim + 1:], self._out_dtype[0])
+        device = _device_of(grads)
+        parts = [g if g is not None else _zeros_of(shape[:dim] + shape[dim + 1:], self._out_dtype[0], device)
                  for g in grads]
         return (stack(parts, dim),)
 
 
-def _zeros_of(shape, dtype):
-    z = D.empty(shape, dtype)
+def _zeros_of(shape, dtype, device):
+    z = D.empty(shape, dtype, device)
     D.fill(z, 0)
     return z
+
+
+def _device_of(grads):
+    """The device of the gradients a multi-output node received (some may be None)."""
+    return next(g._device for g in grads if g is not None)
 
 
 def unbind(input, dim=0):
@@ -463,10 +469,11 @@ def unbind(input, dim=0):
 class SplitBackward0(Node):
     def backward(self, *grads):
         shape, dim, sizes = self.ctx
+        device = _device_of(grads)
         parts = []
         for g, size in zip(grads, sizes):
             if g is None:
-                g = _zeros_of(shape[:dim] + (size,) + shape[dim + 1:], self._out_dtype[0])
+                g = _zeros_of(shape[:dim] + (size,) + shape[dim + 1:], self._out_dtype[0], device)
             parts.append(g)
         return (cat(parts, dim),)
 

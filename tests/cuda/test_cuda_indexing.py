@@ -1,0 +1,94 @@
+"""Indexing on the device: tensor and mask keys, index_put (with repeated indices), gather/scatter, embedding,
+and the ops that run on the host for now (sort, topk, unique, cumsum, flip), all against the CPU's results."""
+
+import pytest
+
+import tcli
+import tcli.nn.functional as F
+
+# the host fallback's first-use warnings are tested in test_cuda_device.py
+pytestmark = pytest.mark.filterwarnings("ignore::tcli.kernels.cuda.fallback.HostFallbackWarning")
+
+
+def same(dev, ref):
+    assert dev.device.type == "cuda" and dev.dtype is ref.dtype and dev.shape == ref.shape
+    assert dev.cpu().tolist() == ref.tolist()
+
+
+X = tcli.arange(24.0).reshape(4, 6) - 7
+I = tcli.tensor([2, 0, 2, -1])
+
+
+@pytest.mark.parametrize("key", [
+    lambda i, x: i, lambda i, x: (slice(None), i), lambda i, x: (i, i), lambda i, x: x > 3,
+    lambda i, x: (x[:, 0] > 0,), lambda i, x: (slice(1, 3), i[:2]), lambda i, x: (i[:, None], i[None, :2]),
+], ids=["rows", "cols", "pairs", "mask", "row_mask", "slice_and_index", "broadcast"])
+def test_getitem(key):
+    x, i = X.cuda(), I.cuda()
+    same(x[key(i, x)], X[key(I, X)])
+
+
+def test_setitem_and_index_put_with_repeated_indices():
+    x, ref = X.cuda(), X.clone()
+    x[I.cuda()] = 0.5
+    ref[I] = 0.5
+    x[x > 10] = tcli.tensor(-1.0)
+    ref[ref > 10] = tcli.tensor(-1.0)
+    x[:, I.cuda()] = tcli.arange(16.0).reshape(4, 4).cuda()
+    ref[:, I] = tcli.arange(16.0).reshape(4, 4)
+    same(x, ref)
+    for dtype in (tcli.float32, tcli.float64, tcli.int64, tcli.int16):  # int16 has no atomic add: on the host
+        a, b = tcli.zeros(5, dtype=dtype), tcli.zeros(5, dtype=dtype, device="cuda")
+        idx = tcli.tensor([1, 3, 1, 1, 4])
+        a.index_put_((idx,), tcli.tensor([1, 2, 3, 4, 5]).to(dtype), accumulate=True)
+        b.index_put_((idx.cuda(),), tcli.tensor([1, 2, 3, 4, 5]).to(dtype).cuda(), accumulate=True)
+        same(b, a)
+
+
+def test_out_of_range_indices_are_refused_before_any_kernel():
+    x = X.cuda()
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 4"):
+        x[tcli.tensor([0, 4]).cuda()]
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        x.gather(1, tcli.tensor([[6]] * 4).cuda())
+
+
+def test_gather_scatter_index_select_and_their_gradients():
+    idx = tcli.tensor([[0, 5], [1, 1], [2, 0], [5, 4]])
+    x, w = X.clone().requires_grad_(), X.cuda().requires_grad_()
+    for op in (lambda t, i: t.gather(1, i), lambda t, i: t.index_select(1, i[0]),
+               lambda t, i: t[i[:, 0] % 4], lambda t, i: t.scatter(1, i, 0.0),
+               lambda t, i: t.scatter_add(1, i, t[:, :2])):
+        ref, got = op(x, idx), op(w, idx.cuda())
+        same(got.detach(), ref.detach())
+        ref.square().sum().backward()
+        got.square().sum().backward()
+        same(w.grad, x.grad)
+
+
+def test_embedding_and_one_hot():
+    tcli.manual_seed(0)
+    cpu = tcli.nn.Embedding(6, 3, padding_idx=0)
+    gpu = tcli.nn.Embedding(6, 3, padding_idx=0)
+    gpu.load_state_dict(cpu.state_dict())
+    gpu.cuda()
+    tokens = tcli.tensor([[1, 4, 0], [4, 4, 2]])
+    out, out_d = cpu(tokens), gpu(tokens.cuda())
+    same(out_d.detach(), out.detach())
+    (out * 2).sum().backward()
+    (out_d * 2).sum().backward()
+    same(gpu.weight.grad, cpu.weight.grad)
+    same(F.one_hot(tokens.cuda(), 6), F.one_hot(tokens, 6))
+
+
+@pytest.mark.parametrize("op", [
+    lambda t: t.sort(dim=1, descending=True).values, lambda t: t.sort(dim=0).indices, lambda t: t.argsort(1),
+    lambda t: t.topk(2).values, lambda t: t.topk(3, dim=0, largest=False).indices, lambda t: t.unique(),
+    lambda t: t.cumsum(1), lambda t: t.cumprod(0), lambda t: t.flip(1), lambda t: t.roll(2, 1),
+    lambda t: t.nonzero(), lambda t: F.pad(t, (1, 2)), lambda t: t.tril(), lambda t: t.repeat(2, 1),
+    lambda t: tcli.cat([t, t], 1), lambda t: tcli.stack([t, t]), lambda t: t.masked_fill(t > 0, 0.0),
+    lambda t: t.median(), lambda t: t.kthvalue(2, 1).values,
+], ids=["sort", "sort_idx", "argsort", "topk", "topk_small", "unique", "cumsum", "cumprod", "flip", "roll",
+        "nonzero", "pad", "tril", "repeat", "cat", "stack", "masked_fill", "median", "kthvalue"])
+def test_other_ops_give_the_cpus_answer(op):
+    same(op(X.cuda()), op(X))

@@ -262,7 +262,10 @@ class Optimizer:
         if grad._shape != shape:
             raise _shape_error(p, grad, "grad")
         none = _NO_BUFFER.get(dt)
-        if none is not None and p._dense and grad._dense and grad._dtype is dt and p._device is CPU:
+        if p._device is not CPU:
+            if self._launch_on_device(kernel, p, grad, buffers, scalars, flags):
+                return
+        elif none is not None and p._dense and grad._dense and grad._dtype is dt:
             arrays = []
             for b in buffers:
                 if b is None:
@@ -278,11 +281,23 @@ class Optimizer:
         self._launch_on_copies(kernel, p, grad, buffers, scalars, flags)
         p._vc.bump()
 
-    def _launch_on_copies(self, kernel, p, grad, buffers, scalars, flags) -> None:
-        """The slow path: non-contiguous, float16 or CUDA operands, on dense float32/float64 host copies.
+    @staticmethod
+    def _launch_on_device(kernel, p: Tensor, grad: Tensor, buffers, scalars: Scalars, flags) -> bool:
+        """The update as the device's kernel of the same name, when every operand is a dense buffer of p's dtype
+        on p's device; False (nothing done) otherwise."""
+        dt, shape = p._dtype, p._shape
+        operands = [grad, *(b for b in buffers if b is not None)]
+        if dt not in _KERNEL_DTYPES or not p._dense or not all(
+                t._dense and t._dtype is dt and t._shape == shape and t._device is p._device for t in operands):
+            return False
+        device_kernel = getattr(D.kernels(p), kernel.__name__)
+        device_kernel(p._buf, grad._buf, *[None if b is None else b._buf for b in buffers], scalars.of(dt), *flags)
+        p._vc.bump()
+        return True
 
-        CUDA parameters take this path until the update rules have device kernels: exact, but each step
-        copies every parameter and its state to the host and back."""
+    def _launch_on_copies(self, kernel, p, grad, buffers, scalars, flags) -> None:
+        """The slow path: non-contiguous or float16 operands (on any device), on dense float32/float64 host
+        copies."""
         dt = p._dtype
         if dt is _dt.float16:
             dt = _dt.float32

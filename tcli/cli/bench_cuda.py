@@ -1,0 +1,145 @@
+"""``tcli bench --device cuda``: tcli's CUDA kernels against PyTorch's on the same GPU, in the same process.
+
+Every call ends with a device synchronize, so a time covers the work and not just the launch. The targets
+are the CUDA issue's: elementwise add at 70% of PyTorch's bandwidth, SGEMM (PyTorch with TF32 off) at 40% of
+its FLOP/s, a host-to-device copy at 80% of PyTorch's (PyTorch's from pinned memory); the training steps are
+reported without a target. Under numba's simulator the sizes shrink to a smoke test of the same code.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .bench import Libs, Target, Workload
+
+
+def _simulated() -> bool:
+    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+
+
+def _size(real: int, simulated: int) -> int:
+    return simulated if _simulated() else real
+
+
+def _torch_cuda(libs: Libs):
+    """torch when it can run on a GPU here, else None (its column stays empty)."""
+    torch = libs.torch
+    if torch is None or not torch.cuda.is_available():
+        return None
+    torch.backends.cuda.matmul.allow_tf32 = False  # the FP32 reference the targets are about
+    torch.backends.cudnn.allow_tf32 = False
+    return torch
+
+
+def _synced(mod, fn):
+    sync = mod.cuda.synchronize
+
+    def call():
+        fn()
+        sync()
+
+    return call
+
+
+def _candidates(libs: Libs, make):
+    """{'tcli': ..., 'torch': ...} of make(module) synchronized calls (torch only where it has a GPU)."""
+    torch = _torch_cuda(libs)
+    return libs.build(tcli=lambda: _synced(libs.tcli, make(libs.tcli)),
+                      torch=(lambda: _synced(torch, make(torch))) if torch is not None else None)
+
+
+def _add(n: int):
+    def setup(libs: Libs):
+        a, b = libs.data(n, seed=1), libs.data(n, seed=2)
+
+        def make(mod):
+            x, y = mod.from_numpy(a).cuda(), mod.from_numpy(b).cuda()
+            return lambda: x + y
+
+        return _candidates(libs, make)
+    return setup
+
+
+def _sgemm(n: int):
+    def setup(libs: Libs):
+        a, b = libs.data(n, n, seed=3), libs.data(n, n, seed=4)
+
+        def make(mod):
+            x, y = mod.from_numpy(a).cuda(), mod.from_numpy(b).cuda()
+            return lambda: x @ y
+
+        return _candidates(libs, make)
+    return setup
+
+
+def _host_to_device(n: int):
+    def setup(libs: Libs):
+        host = libs.data(n, seed=5)
+
+        def make(mod):
+            src = mod.from_numpy(host)
+            if mod is libs.torch:
+                src = src.pin_memory()
+                return lambda: src.to("cuda", non_blocking=True)
+            return lambda: src.to("cuda")
+
+        return _candidates(libs, make)
+    return setup
+
+
+def _two_layer(libs: Libs):
+    n, d_in, hidden, d_out = _size(64, 4), _size(1000, 16), _size(100, 8), _size(10, 2)
+    x, y = libs.data(n, d_in, seed=1), libs.data(n, d_out, seed=2)
+    w1, w2 = libs.data(d_in, hidden, seed=3), libs.data(hidden, d_out, seed=4)
+
+    def make(mod):
+        xd, yd = mod.from_numpy(x).cuda(), mod.from_numpy(y).cuda()
+        a, b = mod.from_numpy(w1.copy()).cuda().requires_grad_(), mod.from_numpy(w2.copy()).cuda().requires_grad_()
+
+        def step():
+            loss = (xd.mm(a).clamp(min=0).mm(b) - yd).pow(2).sum()
+            loss.backward()
+            with mod.no_grad():
+                a.sub_(1e-6 * a.grad)
+                b.sub_(1e-6 * b.grad)
+                a.grad.zero_()
+                b.grad.zero_()
+
+        return step
+
+    return _candidates(libs, make)
+
+
+def _mlp_sgd(libs: Libs):
+    batch, features, width = _size(128, 4), _size(784, 16), _size(256, 8)
+    x = libs.data(batch, features, seed=6)
+    labels = libs.np.random.default_rng(7).integers(0, 10, batch)
+
+    def make(mod):
+        mod.manual_seed(0)
+        model = mod.nn.Sequential(mod.nn.Linear(features, width), mod.nn.ReLU(), mod.nn.Linear(width, 10)).cuda()
+        opt = mod.optim.SGD(model.parameters(), lr=0.01)
+        xb, yb = mod.from_numpy(x).cuda(), mod.from_numpy(labels).cuda()
+
+        def step():
+            opt.zero_grad()
+            mod.nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+
+        return step
+
+    return _candidates(libs, make)
+
+
+def cuda_workloads() -> list[Workload]:
+    add_n, gemm_n, copy_n = _size(10**8, 4096), _size(4096, 32), _size(256 * 2**20, 2**16)
+    return [
+        Workload("cuda_add_1e8" if not _simulated() else "cuda_add", _add(add_n), Target(1.43),
+                 note=f"{add_n:,} float32, fresh output; target: 70% of torch's bandwidth"),
+        Workload(f"cuda_sgemm_{gemm_n}", _sgemm(gemm_n), Target(2.5), flops=2.0 * gemm_n ** 3,
+                 note="float32, torch with TF32 off; target: 40% of torch's FLOP/s"),
+        Workload("cuda_h2d_copy", _host_to_device(copy_n), Target(1.25),
+                 note=f"{copy_n * 4 / 2**20:g} MiB host to device (torch from pinned memory); target: 80% of torch"),
+        Workload("cuda_two_layer_step", _two_layer, note="the tutorial step (64x1000 -> 100 -> 10) on the GPU"),
+        Workload("cuda_mlp_sgd_step", _mlp_sgd, note="784-256-10, batch 128, cross_entropy, SGD"),
+    ]

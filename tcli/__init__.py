@@ -19,7 +19,6 @@ from .autograd.grad_mode import (
 from .device import device
 from .dtypes import dtype, get_default_dtype, promote_types, set_default_dtype
 from .ops import methods as _methods
-from .ops.conversion import check_same_device as _check_same_device  # noqa: F401
 from .ops.creation import (
     BoolTensor,
     ByteTensor,

@@ -12,9 +12,11 @@ from .buffer import (  # noqa: F401
     DeviceBuffer,
     alloc,
     from_host,
+    is_pinned,
     max_memory_allocated,
     memory_allocated,
     not_supported,
+    pinned_copy,
     reset_peak_memory_stats,
     to_host,
 )

@@ -125,6 +125,21 @@ def to_host(buf: DeviceBuffer) -> np.ndarray:
     return buf.array.copy_to_host()
 
 
+_pinned = weakref.WeakValueDictionary()  # id -> host array in page-locked memory
+
+
+def pinned_copy(host: np.ndarray) -> np.ndarray:
+    """A copy of a 1-D host array in page-locked memory."""
+    pinned = cuda.pinned_array(host.shape[0], host.dtype)
+    pinned[...] = host
+    _pinned[id(pinned)] = pinned
+    return pinned
+
+
+def is_pinned(host) -> bool:
+    return _pinned.get(id(host)) is host
+
+
 def memory_allocated() -> int:
     return _allocated[0]
 

@@ -136,15 +136,29 @@ def cuda(input, device=None, non_blocking=False, memory_format=None):
     return input if input._device == target else to(input, target)
 
 
-def pin_memory(input):
-    return input
+def pin_memory(input, device=None):
+    """A copy of a CPU tensor in page-locked host memory, which the GPU reads directly (faster copies)."""
+    from .. import cuda as _cuda
+    if not _cuda.is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available."
+                           + hint("pinned memory speeds up copies to a GPU; without one, leave pin_memory off."))
+    if input._device.type != "cpu":
+        raise RuntimeError("cannot pin a CUDA tensor: only dense CPU tensors can be pinned"
+                           + hint("pin the CPU tensor before moving it: x.pin_memory().cuda(non_blocking=True)."))
+    if is_pinned(input):
+        return input
+    src = input if input._dense else D.contiguous_copy(input)
+    buf = _cuda.backend().pinned_copy(src._buf)
+    from .._tensor import layout_of
+    return Tensor._make(buf, input._shape, layout_of(input._shape)[1], 0, input._dtype, dense=True)
 
 
-def is_pinned(input):
-    return False
+def is_pinned(input, device=None):
+    if input._device.type != "cpu" or "backend" not in _cuda_state():
+        return False
+    return _cuda_state()["backend"].is_pinned(input._buf)
 
 
-def check_same_device(a, b):
-    if a._device is not b._device:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{a._device} and {b._device}!" + hint("move one with .to(other.device)."))
+def _cuda_state():
+    from ..cuda import _state
+    return _state

@@ -166,3 +166,18 @@ def test_saving_a_cuda_tensor_says_to_save_a_cpu_copy(tmp_path):
     assert ".cpu()" in str(info.value)
     tcli.save({"w": tcli.ones(2, device="cuda").cpu()}, tmp_path / "w.pt")
     assert tcli.load(tmp_path / "w.pt")["w"].cuda().device.type == "cuda"
+
+
+def test_pinned_memory_and_a_pinning_dataloader():
+    t = tcli.arange(6.0).reshape(2, 3)
+    assert not t.is_pinned()
+    p = t.pin_memory()
+    assert p.is_pinned() and p.device.type == "cpu" and p.tolist() == t.tolist() and p.pin_memory() is p
+    assert p[1].is_pinned()  # a view of pinned memory
+    assert p.cuda(non_blocking=True).cpu().tolist() == t.tolist()
+    with pytest.raises(RuntimeError, match="only dense CPU tensors can be pinned"):
+        t.cuda().pin_memory()
+    data = tcli.utils.data.TensorDataset(tcli.arange(8.0), tcli.arange(8))
+    batches = list(tcli.utils.data.DataLoader(data, batch_size=4, pin_memory=True))
+    assert all(x.is_pinned() and y.is_pinned() for x, y in batches)
+    assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7]]

@@ -3,11 +3,13 @@ checks and random draws."""
 
 from __future__ import annotations
 
+import collections.abc
 import math
 import os
 import warnings
 
 from ... import monitor
+from ..._tensor import Tensor
 from ...errors import hint
 from ._collate import default_collate, default_convert
 from ._fetch import make_fetcher
@@ -209,7 +211,9 @@ class _BaseIter:
         if loader.pin_memory and loader.pin_memory_device:
             warnings.warn(f"pin_memory_device is deprecated, the current accelerator will be used as the device,"
                           f"ignore pin_memory_device='{loader.pin_memory_device}'.", stacklevel=3)
-        if loader.pin_memory:
+        from ... import cuda
+        self._pin_memory = loader.pin_memory and cuda.is_available()
+        if loader.pin_memory and not self._pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", stacklevel=3)
         self._timeout = loader.timeout
@@ -235,6 +239,8 @@ class _BaseIter:
 
     def __next__(self):
         data = self._next_data()
+        if self._pin_memory:
+            data = _pinned(data)
         self._num_yielded += 1
         if monitor.WATCHER is not None:
             monitor.WATCHER.on_batch(data)
@@ -269,3 +275,19 @@ class _SingleProcessIter(_BaseIter):
 
     def _next_data(self):
         return self._fetcher.fetch(self._next_index())
+
+
+def _pinned(data):
+    """The batch with its tensors in page-locked memory (as PyTorch's pin_memory thread does it)."""
+    if isinstance(data, Tensor):
+        return data.pin_memory()
+    if isinstance(data, collections.abc.Mapping):
+        pinned = {k: _pinned(v) for k, v in data.items()}
+        return type(data)(pinned) if isinstance(data, dict) else pinned
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
+        return type(data)(*(_pinned(v) for v in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(_pinned(v) for v in data)
+    if hasattr(data, "pin_memory"):
+        return data.pin_memory()
+    return data

@@ -228,6 +228,21 @@ class Tensor:
     def nbytes(self) -> int:
         return self.numel() * self._dtype.itemsize
 
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """Zero-copy export of a CUDA tensor's memory to numba, CuPy or PyTorch (version 2 of the protocol)."""
+        if self._device.type != "cuda":
+            raise AttributeError(f"Can't get __cuda_array_interface__ on non-CUDA tensor type: {self.type()} If CUDA "
+                                 "data is required use tensor.cuda() to copy tensor to device memory.")
+        if self._requires_grad:
+            raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires grad. If gradients aren't "
+                               "required, use var.detach() to get Variable that doesn't require grad.")
+        item = self._dtype.itemsize
+        contiguous = self.is_contiguous()
+        return {"typestr": np.dtype(self._dtype.np).str, "shape": tuple(self._shape),
+                "strides": None if contiguous else tuple(s * item for s in self._strides),
+                "data": (self.data_ptr() if self.numel() else 0, False), "version": 2}
+
     def data_ptr(self) -> int:
         if self._device.type != "cpu":
             return self._buf.pointer() + self._offset * self._dtype.itemsize

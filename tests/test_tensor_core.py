@@ -894,3 +894,11 @@ def test_version_shared_with_views():
     c.add_(1)  # a clone is separate storage with its own counter
     loss.backward()
     assert w.grad.tolist() == [1.0, 2.0, 0.0]
+
+
+def test_cpu_tensors_do_not_offer_the_cuda_array_interface():
+    t = tcli.ones(2)
+    assert not hasattr(t, "__cuda_array_interface__")
+    with pytest.raises(AttributeError, match="Can't get __cuda_array_interface__ on non-CUDA tensor type: "
+                                             "torch.FloatTensor"):
+        _ = t.__cuda_array_interface__

@@ -181,3 +181,16 @@ def test_pinned_memory_and_a_pinning_dataloader():
     batches = list(tcli.utils.data.DataLoader(data, batch_size=4, pin_memory=True))
     assert all(x.is_pinned() and y.is_pinned() for x, y in batches)
     assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_cuda_array_interface():
+    t = tcli.arange(12.0, device="cuda").reshape(3, 4)
+    face = t.__cuda_array_interface__
+    assert face["typestr"] == "<f4" and face["shape"] == (3, 4) and face["strides"] is None and face["version"] == 2
+    assert face["data"] == (t.data_ptr(), False)
+    view = t.t()[1:]
+    assert view.__cuda_array_interface__["strides"] == (4, 16)
+    assert view.__cuda_array_interface__["data"][0] == t.data_ptr() + 4  # one float32 in
+    assert not hasattr(tcli.ones(2), "__cuda_array_interface__")  # CPU tensors do not offer it
+    with pytest.raises(RuntimeError, match="requires grad"):
+        _ = tcli.ones(2, device="cuda", requires_grad=True).__cuda_array_interface__

@@ -5,8 +5,9 @@ of the output's length; strided ones are ``(buffer, offset, strides)`` over one 
 broadcasting. Each scalar op is a device function; a kernel template calls the global ``OP`` and is
 specialised per op on first use, as on the CPU.
 
-Constants are typed (see ``_ONE``): an untyped ``1.0`` would make numba compute float32 data in float64 on
-the GPU.
+Constants are named, and every dtype gets its own build of an op with the names bound to values of that
+dtype (``_namespace``): a literal ``1.0`` would make numba compute float32 data in float64 on the GPU.
+``python -m tcli.kernels.cuda.check`` compiles every kernel for sm_90 and fails on such float64 leaks.
 """
 
 from __future__ import annotations
@@ -14,17 +15,24 @@ from __future__ import annotations
 import math
 import types
 
-from numba import cuda, float32
+import numpy as np
+from numba import cuda, float64, from_dtype
 
 from .launch import SIMULATOR, grid_for
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
     from .simmath import math  # noqa: F811
 
-# Typed float32 constants keep float32 data in float32 on the GPU (numba types 1.0 as float64 and widens
-# float32 + float64). The simulator runs kernels as numpy, where a Python float is the weak side instead:
-# there plain floats keep each dtype's own precision.
-_ZERO, _ONE = (0.0, 1.0) if SIMULATOR else (float32(0), float32(1))
+# Constants in the kernel's own float type: numba types a literal 1.0 as float64 and widens float32 arithmetic
+# with it. Ops and helpers name them (_ONE, _HALF, ...) instead of writing literals; every dtype gets its own
+# build of the ops in a namespace where the names hold that dtype's values (see _namespace).
+_ZERO, _ONE, _TWO, _THREE, _HALF, _INF, _NAN = 0.0, 1.0, 2.0, 3.0, 0.5, math.inf, math.nan
+_WHOLE = 4503599627370496.0  # 2**52: floats this large are whole numbers
+_SQRT1_2, _SQRT2_PI, _INV_SQRT_2PI = 0.7071067811865476, 0.7978845608028654, 0.3989422804014327
+_GELU_C = 0.044715  # gelu's tanh form
+_FLOAT = float64  # the float type of the constants (math.floor's int results are cast back to it)
+_CONSTANTS = ("_ZERO", "_ONE", "_TWO", "_THREE", "_HALF", "_INF", "_NAN", "_WHOLE", "_SQRT1_2", "_SQRT2_PI",
+              "_INV_SQRT_2PI", "_GELU_C")
 
 UNARY: dict = {}
 BINARY: dict = {}
@@ -40,59 +48,46 @@ def _op(table, name=None):
 
 # ---- helpers (device functions inlined into the ops) ---------------------------------------------------------
 
-_SQRT1_2 = 0.7071067811865476     # 1 / sqrt(2)
-_SQRT2_PI = 0.7978845608028654    # sqrt(2 / pi)
-_INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi)
-
-
-@cuda.jit(device=True)
 def _sgn(x):
-    return 1 if x > 0 else (-1 if x < 0 else 0)  # PyTorch: sign(NaN) and sign(-0.) are 0
+    return _ONE if x > 0 else (-_ONE if x < 0 else _ZERO)  # PyTorch: sign(NaN) and sign(-0.) are 0
 
 
 # numba types math.floor/ceil/trunc of a float as an integer (Python's rule), so NaN, inf and values past
-# 2**63 would not survive them. Past 2**52 every float is a whole number already: such values pass through.
-_WHOLE = 4503599627370496.0  # 2**52
+# 2**63 would not survive them. Past 2**52 every float is a whole number already: such values pass through,
+# and the others come back to the float type.
 
-
-@cuda.jit(device=True)
 def _floor(x):
-    return math.floor(x) if abs(x) < _WHOLE else x
+    return _FLOAT(math.floor(x)) if abs(x) < _WHOLE else x
 
 
-@cuda.jit(device=True)
 def _ceil(x):
-    return math.ceil(x) if abs(x) < _WHOLE else x
+    return _FLOAT(math.ceil(x)) if abs(x) < _WHOLE else x
 
 
-@cuda.jit(device=True)
 def _trunc(x):
     if not abs(x) < _WHOLE:
         return x
-    return math.floor(x) if x >= 0 else math.ceil(x)
+    return _FLOAT(math.floor(x) if x >= 0 else math.ceil(x))
 
 
-@cuda.jit(device=True)
 def _rint(x):
     """Round half to even, as PyTorch rounds (numba.cuda has no rint)."""
     if not abs(x) < _WHOLE:
         return x
-    r = math.floor(x)
+    r = _FLOAT(math.floor(x))
     d = x - r
-    if d > 0.5 or (d == 0.5 and r % 2 != 0):
-        r += 1
+    if d > _HALF or (d == _HALF and r % _TWO != _ZERO):
+        r += _ONE
     return r
 
 
-@cuda.jit(device=True)
 def _fmod(x, y):
     """C's fmod: NaN for an infinite x or a zero y (Python's math.fmod, which the simulator runs, raises)."""
     if math.isinf(x) or y == 0:
-        return math.nan
+        return _NAN
     return math.fmod(x, y)
 
 
-@cuda.jit(device=True)
 def _floor_div(x, y):
     """Floor division of floats as PyTorch computes it (c10's div_floor_floating)."""
     if y == 0:
@@ -100,16 +95,15 @@ def _floor_div(x, y):
     m = _fmod(x, y)
     d = (x - m) / y
     if m != 0 and (y < 0) != (m < 0):
-        d -= 1
+        d -= _ONE
     if d == 0:
-        return math.copysign(0.0, x / y)
+        return math.copysign(_ZERO, x / y)
     f = _floor(d)
-    if d - f > 0.5:
-        f += 1
+    if d - f > _HALF:
+        f += _ONE
     return f
 
 
-@cuda.jit(device=True)
 def _mod(x, y):
     """Remainder with the divisor's sign (Python's and PyTorch's semantics), for floats."""
     m = _fmod(x, y)
@@ -118,7 +112,6 @@ def _mod(x, y):
     return m
 
 
-@cuda.jit(device=True)
 def _ipow(x, y):
     """x ** y for integers; a negative exponent truncates as C does (PyTorch)."""
     if y < 0:
@@ -136,7 +129,6 @@ def _ipow(x, y):
     return result
 
 
-@cuda.jit(device=True)
 def _trunc_div_int(x, y):
     if y == 0:
         return 0
@@ -193,7 +185,7 @@ def exp(x, p, q):
 
 @_op(UNARY)
 def log(x, p, q):
-    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    return math.log(x)
 
 
 @_op(UNARY)
@@ -349,17 +341,17 @@ def expm1(x, p, q):
 
 @_op(UNARY)
 def exp2(x, p, q):
-    return math.pow(2.0, x)
+    return math.pow(_TWO, x)
 
 
 @_op(UNARY)
 def log2(x, p, q):
-    return math.log2(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    return math.log2(x)
 
 
 @_op(UNARY)
 def log10(x, p, q):
-    return math.log10(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    return math.log10(x)
 
 
 @_op(UNARY)
@@ -369,12 +361,12 @@ def tan(x, p, q):
 
 @_op(UNARY)
 def asin(x, p, q):
-    return math.asin(x) if -1 <= x <= 1 else math.nan
+    return math.asin(x)
 
 
 @_op(UNARY)
 def acos(x, p, q):
-    return math.acos(x) if -1 <= x <= 1 else math.nan
+    return math.acos(x)
 
 
 @_op(UNARY)
@@ -479,17 +471,17 @@ def elu(x, p, q):
 
 @_op(UNARY)
 def gelu(x, p, q):
-    return 0.5 * x * (1 + math.erf(x * _SQRT1_2))
+    return _HALF * x * (_ONE + math.erf(x * _SQRT1_2))
 
 
 @_op(UNARY)
 def gelu_tanh(x, p, q):
-    return 0.5 * x * (1 + math.tanh(_SQRT2_PI * (x + 0.044715 * x * x * x)))
+    return _HALF * x * (_ONE + math.tanh(_SQRT2_PI * (x + _GELU_C * x * x * x)))
 
 
 @_op(UNARY)
 def silu(x, p, q):
-    return x / (1 + math.exp(-x))
+    return x / (_ONE + math.exp(-x))
 
 
 # Integer forms, chosen by the contract functions below when the operands are integers (numba.cuda has no
@@ -669,20 +661,20 @@ def abs_grad(g, x):
 
 @_op(BINARY)
 def gelu_grad(g, x):
-    cdf = 0.5 * (1 + math.erf(x * _SQRT1_2))
-    return g * (cdf + x * _INV_SQRT_2PI * math.exp(-0.5 * x * x))
+    cdf = _HALF * (_ONE + math.erf(x * _SQRT1_2))
+    return g * (cdf + x * _INV_SQRT_2PI * math.exp(-_HALF * x * x))
 
 
 @_op(BINARY)
 def gelu_tanh_grad(g, x):
-    t = math.tanh(_SQRT2_PI * (x + 0.044715 * x * x * x))
-    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT2_PI * (1 + 3 * 0.044715 * x * x))
+    t = math.tanh(_SQRT2_PI * (x + _GELU_C * x * x * x))
+    return g * (_HALF * (_ONE + t) + _HALF * x * (_ONE - t * t) * _SQRT2_PI * (_ONE + _THREE * _GELU_C * x * x))
 
 
 @_op(BINARY)
 def silu_grad(g, x):
-    s = 1 / (1 + math.exp(-x))
-    return g * (s * (1 + x * (1 - s)))
+    s = _ONE / (_ONE + math.exp(-x))
+    return g * (s * (_ONE + x * (_ONE - s)))
 
 
 @_op(BINARY)
@@ -805,24 +797,47 @@ def _ternary_strided(n, shape, o, oo, os_, c, co, cs, a, ao, as_, b, bo, bs):
         i += cuda.gridsize(1)
 
 
+_HELPERS = ("_sgn", "_floor", "_ceil", "_trunc", "_rint", "_fmod", "_floor_div", "_mod", "_ipow", "_trunc_div_int")
+_namespaces: dict = {}
+
+
+def _rebuild(fn, namespace, name=None):
+    """fn's code over other globals (and under another name, which numba's disk cache keys on)."""
+    new = types.FunctionType(fn.__code__, namespace, name or fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__qualname__ = name or fn.__qualname__
+    return new
+
+
+def _namespace(dtype):
+    """This module's globals for kernels over ``dtype``: the constants in that float type (float64 for integer
+    and bool data) and the helpers rebuilt as device functions over them."""
+    namespace = _namespaces.get(dtype.str)
+    if namespace is None:
+        kind = dtype.type if dtype.kind == "f" else np.float64
+        namespace = _namespaces[dtype.str] = dict(globals())
+        namespace.update({name: kind(globals()[name]) for name in _CONSTANTS})
+        namespace["_FLOAT"] = from_dtype(np.dtype(kind))
+        for name in _HELPERS:
+            namespace[name] = cuda.jit(device=True)(_rebuild(globals()[name], namespace))
+    return namespace
+
+
 class _Kernels(dict):
-    """op name -> the template compiled with that op (made on first use)."""
+    """(op name, dtype) -> the template compiled with that op over that dtype's namespace (made on first use)."""
 
     def __init__(self, family, template, ops):
         super().__init__()
         self.family, self.template, self.ops = family, template, ops
 
-    def __missing__(self, op):
+    def __missing__(self, key):
+        op, dtype = key
         fn = self.ops.get(op)
         if fn is None:
             raise NotImplementedError(f"tcli has no CUDA kernel for the elementwise op '{op}' yet."
                                       "\nhint: move the tensors to the CPU for it with .cpu().")
-        scope = dict(self.template.__globals__)
-        scope["OP"] = cuda.jit(device=True)(fn)
-        name = f"{self.family}_{op}"
-        body = types.FunctionType(self.template.__code__, scope, name, self.template.__defaults__)
-        body.__qualname__ = name
-        kernel = self[op] = cuda.jit(body)
+        namespace = dict(_namespace(dtype))
+        namespace["OP"] = cuda.jit(device=True)(_rebuild(fn, namespace))
+        kernel = self[key] = cuda.jit(_rebuild(self.template, namespace, f"{self.family}_{op}_{dtype.name}"))
         return kernel
 
 
@@ -862,7 +877,7 @@ def unary(op, out, a, p=0, q=0):
     n = out.shape[0]
     if n:
         blocks, threads = grid_for(n)
-        _UNARY_DENSE[op][blocks, threads](out.array, a.array, p, q)
+        _UNARY_DENSE[op, a.dtype][blocks, threads](out.array, a.array, p, q)
 
 
 def unary_strided(op, shape, out, a, p=0, q=0):
@@ -870,7 +885,7 @@ def unary_strided(op, shape, out, a, p=0, q=0):
     n = _numel(shape)
     if n:
         blocks, threads = grid_for(n)
-        _UNARY_STRIDED[op][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a), p, q)
+        _UNARY_STRIDED[op, a[0].dtype][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a), p, q)
 
 
 def binary(op, out, a, b):
@@ -878,7 +893,7 @@ def binary(op, out, a, b):
     n = out.shape[0]
     if n:
         blocks, threads = grid_for(n)
-        _BINARY_DENSE[op][blocks, threads](out.array, a.array, b.array)
+        _BINARY_DENSE[op, a.dtype][blocks, threads](out.array, a.array, b.array)
 
 
 def binary_strided(op, shape, out, a, b):
@@ -886,19 +901,20 @@ def binary_strided(op, shape, out, a, b):
     n = _numel(shape)
     if n:
         blocks, threads = grid_for(n)
-        _BINARY_STRIDED[op][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a), *_strided(b))
+        _BINARY_STRIDED[op, a[0].dtype][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a),
+                                                         *_strided(b))
 
 
 def ternary(op, out, c, a, b):
     n = out.shape[0]
     if n:
         blocks, threads = grid_for(n)
-        _TERNARY_DENSE[op][blocks, threads](out.array, c.array, a.array, b.array)
+        _TERNARY_DENSE[op, a.dtype][blocks, threads](out.array, c.array, a.array, b.array)
 
 
 def ternary_strided(op, shape, out, c, a, b):
     n = _numel(shape)
     if n:
         blocks, threads = grid_for(n)
-        _TERNARY_STRIDED[op][blocks, threads](n, tuple(shape), *_strided(out), *_strided(c), *_strided(a),
-                                              *_strided(b))
+        _TERNARY_STRIDED[op, a[0].dtype][blocks, threads](n, tuple(shape), *_strided(out), *_strided(c),
+                                                          *_strided(a), *_strided(b))

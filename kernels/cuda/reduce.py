@@ -42,7 +42,7 @@ def _identity(acc, n):
 
 
 def _divide(acc, n):
-    return acc / n
+    return acc / DTYPE(n)  # n in the accumulator's type: an int64 divisor would widen float32 to float64
 
 
 _OPS = {"sum": (_sum, _identity), "mean": (_sum, _divide), "prod": (_prod, _identity), "max": (_max, _identity),
@@ -101,7 +101,9 @@ def _kernel(template, op, dtype):
     if kernel is None:
         combine, finish = _OPS[op]
         scope = dict(template.__globals__)
-        scope.update(OP=cuda.jit(device=True)(combine), FIN=cuda.jit(device=True)(finish), DTYPE=from_dtype(dtype))
+        scope["DTYPE"] = from_dtype(dtype)
+        scope.update(OP=cuda.jit(device=True)(types.FunctionType(combine.__code__, scope, combine.__name__)),
+                     FIN=cuda.jit(device=True)(types.FunctionType(finish.__code__, scope, finish.__name__)))
         name = f"cuda{template.__name__}_{op}_{dtype.name}"
         body = types.FunctionType(template.__code__, scope, name)
         body.__qualname__ = name

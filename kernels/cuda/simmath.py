@@ -22,7 +22,9 @@ def _quiet(fn):
 
 class _NumpyMath:
     inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
-    erf = staticmethod(_math.erf)  # never raises; numpy has no erf
+    @staticmethod
+    def erf(x):  # numpy has no erf; Python's never raises but returns a Python float: keep x's type
+        return type(x)(_math.erf(x)) if isinstance(x, np.generic) else _math.erf(x)
     isinf, isnan, isfinite = staticmethod(np.isinf), staticmethod(np.isnan), staticmethod(np.isfinite)
 
 

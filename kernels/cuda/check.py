@@ -1,0 +1,151 @@
+"""Compile every CUDA kernel for a real GPU (sm_90) without one: the check the simulator cannot make.
+
+numba's simulator runs kernels as Python, so a kernel that numba cannot type or compile for the GPU, or one
+that silently computes float32 data in float64, passes there. This compiles each kernel family for each op
+and dtype tcli launches to PTX with NVVM, and fails on:
+- a kernel that does not compile;
+- float64 instructions in a kernel over float32 data (tcli computes float32 in float32), except where a
+  kernel accumulates in float64 on purpose, as its CPU twin does (``F64_BY_DESIGN``).
+
+Run it with numba-cuda and NVIDIA's NVVM/NVRTC wheels installed (``pip install 'tcli[cuda]'``) and
+``NUMBA_ENABLE_CUDASIM`` unset: ``python -m tcli.kernels.cuda.check``. No driver or GPU is needed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import types as pytypes
+
+import numpy as np
+
+# Kernels that use float64 on float32 data on purpose (their CPU twins do the same).
+F64_BY_DESIGN = {
+    "variance": "accumulates in float64, as kernels/cpu/reduce.py's variance does",
+    "nll_pick": "picks log-probabilities into float64, as the CPU's nll_forward sums in float64",
+    "sin": "libdevice's sinf reduces huge arguments in float64 (CUDA's own code)",
+    "cos": "libdevice's cosf reduces huge arguments in float64 (CUDA's own code)",
+    "tan": "libdevice's tanf reduces huge arguments in float64 (CUDA's own code)",
+}
+
+
+def _signatures():
+    """(name, python function, argument types, float32 kernel?) for every kernel tcli launches."""
+    import importlib
+
+    from numba import types as nt
+
+    from . import elementwise as E
+    from . import index as IX
+    from . import linalg as L
+    from . import optim as O
+    from . import rows as RW
+    R = importlib.import_module(f"{__package__}.reduce")  # the package's `reduce` attribute is the function
+
+    f32, f64, i64, b1, u16 = nt.float32, nt.float64, nt.int64, nt.boolean, nt.uint16
+
+    def arr(t):
+        return nt.Array(t, 1, "C")
+
+    shape2 = nt.UniTuple(i64, 2)
+    predicates = {"eq_s", "ne_s", "lt_s", "le_s", "gt_s", "ge_s", "isnan", "isinf", "isfinite", "logical_not",
+                  "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"}
+    integer_only = {"bitwise_not", "and_s", "or_s", "xor_s", "bitwise_and", "bitwise_or", "bitwise_xor"}
+    for op in E.UNARY:
+        if op.endswith("_int"):
+            dtypes = (i64,)
+        elif op in integer_only:
+            dtypes = (i64, b1) if op != "bitwise_not" else (i64,)
+        else:
+            dtypes = (f32, f64)
+        for t in dtypes:
+            out = b1 if op in predicates else t
+            dt = np.dtype(str(t)) if t != b1 else np.dtype(bool)
+            yield (f"unary_dense {op} {t}", E._UNARY_DENSE[op, dt].py_func, (arr(out), arr(t), t, t), t == f32)
+            if t == f32:
+                yield (f"unary_strided {op} {t}", E._UNARY_STRIDED[op, dt].py_func,
+                       (i64, shape2, arr(out), i64, shape2, arr(t), i64, shape2, t, t), True)
+    for op in E.BINARY:
+        if op.endswith("_int"):
+            dtypes = (i64,)
+        elif op in integer_only:
+            dtypes = (i64, b1)
+        elif op in ("logical_and", "logical_or", "logical_xor"):
+            dtypes = (b1, f32)
+        else:
+            dtypes = (f32, f64)
+        for t in dtypes:
+            out = b1 if op in predicates else t
+            dt = np.dtype(str(t)) if t != b1 else np.dtype(bool)
+            yield (f"binary_dense {op} {t}", E._BINARY_DENSE[op, dt].py_func, (arr(out), arr(t), arr(t)), t == f32)
+            if t == f32:
+                yield (f"binary_strided {op} {t}", E._BINARY_STRIDED[op, dt].py_func,
+                       (i64, shape2, arr(out), i64, shape2, arr(t), i64, shape2, arr(t), i64, shape2), True)
+    for op in E.TERNARY:
+        cond = b1 if op in ("where", "masked_grad") else f32
+        yield (f"ternary_dense {op} f32", E._TERNARY_DENSE[op, np.dtype(np.float32)].py_func,
+               (arr(f32), arr(cond), arr(f32), arr(f32)), True)
+    for op in R._OPS:
+        for t in ((b1,) if op in ("all", "any") else (f32, f64)):
+            for template in (R._per_thread, R._per_block):
+                kernel = R._kernel(template, op, np.dtype(str(t)) if t != b1 else np.dtype(bool))
+                out = b1 if op in ("all", "any") else t
+                yield (f"reduce{template.__name__} {op} {t}", kernel.py_func, (arr(out), arr(t), i64, i64, i64),
+                       t == f32)
+    for t in (f32, f64, i64):
+        kernel = L._kernel(np.dtype(str(t)))
+        yield (f"gemm {t}", kernel.py_func, (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64, i64, i64, i64, i64,
+                                             i64, i64), t == f32)
+    for t in (f32, f64):
+        is32 = t == f32
+        yield (f"softmax {t}", RW._softmax.py_func, (arr(t), arr(t), i64, i64, i64, b1), is32)
+        yield (f"softmax_backward {t}", RW._softmax_backward.py_func, (arr(t), arr(t), arr(t), i64, i64, i64, b1), is32)
+        yield (f"arg_reduce {t}", RW._arg_reduce.py_func, (arr(t), arr(i64), arr(t), i64, i64, i64, b1), is32)
+        yield (f"logsumexp {t}", RW._logsumexp.py_func, (arr(t), arr(t), i64, i64, i64), is32)
+        yield (f"variance {t}", RW._variance.py_func, (arr(t), arr(t), i64, i64, i64, i64), is32)
+        yield (f"nll_pick {t}", RW._nll_pick.py_func, (arr(f64), arr(t), i64, arr(i64), i64), is32)
+        yield (f"nll_scatter {t}", RW._nll_scatter.py_func, (arr(t), i64, arr(i64), arr(t), i64), is32)
+        yield (f"sgd {t}", O._sgd.py_func, (arr(t), arr(t), arr(t)) + (t,) * 5 + (b1, b1, b1), is32)
+        yield (f"adam {t}", O._adam.py_func, (arr(t),) * 5 + (t,) * 10 + (b1, b1), is32)
+        yield (f"rmsprop {t}", O._rmsprop.py_func, (arr(t),) * 5 + (t,) * 8 + (b1, b1), is32)
+        yield (f"adagrad {t}", O._adagrad.py_func, (arr(t),) * 3 + (t,) * 4, is32)
+    for t in (f32, f64, i64, u16):
+        yield (f"gather_rows {t}", IX._gather_rows.py_func, (arr(t), arr(t), arr(i64), i64, shape2, shape2), t == f32)
+    for t in (f32, f64, i64):
+        yield (f"scatter_rows {t}", IX._scatter_rows.py_func, (arr(t), arr(i64), i64, shape2, shape2, arr(t), b1),
+               t == f32)
+
+
+def main() -> int:
+    from numba import config
+    if config.ENABLE_CUDASIM:
+        print("kernels.cuda.check compiles for a real GPU: run it without NUMBA_ENABLE_CUDASIM")
+        return 2
+    import numba.cuda.dispatcher as dispatcher
+    from numba import cuda
+    # A kernel's device functions compile for "the current device": with no driver, say it is an sm_90.
+    dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=(9, 0))
+    failures, leaks, count = [], [], 0
+    start = time.perf_counter()
+    for name, fn, signature, float32_kernel in _signatures():
+        count += 1
+        try:
+            ptx, _ = cuda.compile_ptx(fn, signature, cc=(9, 0))
+        except Exception as error:  # noqa: BLE001 - every failure is reported, then the check fails
+            failures.append(f"{name}: {type(error).__name__}: {str(error).strip().splitlines()[0][:300]}")
+            continue
+        f64_lines = sum(".f64" in line for line in ptx.splitlines())
+        family, op = name.split()[0], name.split()[1]
+        if float32_kernel and f64_lines and family not in F64_BY_DESIGN and op not in F64_BY_DESIGN:
+            leaks.append(f"{name}: {f64_lines} float64 instructions")
+    print(f"compiled {count - len(failures)} of {count} kernel signatures for sm_90 in "
+          f"{time.perf_counter() - start:.0f} s")
+    for line in failures:
+        print("DOES NOT COMPILE", line)
+    for line in leaks:
+        print("FLOAT64 IN A FLOAT32 KERNEL", line)
+    return 1 if failures or leaks else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

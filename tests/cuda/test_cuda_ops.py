@@ -186,6 +186,19 @@ def test_mm_and_matmul(shapes):
     close(tcli.mm(bd.t().contiguous().t(), bd.t()), tcli.mm(b, b.t()), atol=1e-5)  # a transposed operand in place
 
 
+@pytest.mark.parametrize("dtype", [tcli.float32, tcli.float64])
+def test_register_blocked_gemm_for_whole_tiles(dtype):
+    """Products with a whole 64 x 64 output tile take the register-blocked kernel: edges, transposed operands,
+    batches."""
+    a, ad = both(lambda: sample(70, 9, dtype=dtype, seed=20))
+    b, bd = both(lambda: sample(9, 66, dtype=dtype, seed=21))
+    tol = dict(rtol=RTOL[dtype], atol=1e-5 if dtype is tcli.float32 else 1e-12)
+    close(ad @ bd, a @ b, **tol)
+    close(bd.t() @ ad.t(), b.t() @ a.t(), **tol)  # both operands read transposed, in place
+    x, xd = both(lambda: sample(2, 64, 5, dtype=dtype, seed=22))
+    close(xd @ xd.transpose(1, 2), x @ x.transpose(1, 2), **tol)
+
+
 def test_batched_matmul_and_vectors():
     a, ad = both(lambda: sample(3, 4, 5, seed=10))
     b, bd = both(lambda: sample(3, 5, 2, seed=11))

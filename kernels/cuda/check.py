@@ -93,6 +93,16 @@ def _signatures():
                 out = b1 if op in ("all", "any") else t
                 yield (f"reduce{template.__name__} {op} {t}", kernel.py_func, (arr(out), arr(t), i64, i64, i64),
                        t == f32)
+    for op in R._SCANS:
+        for t in (f32, f64, i64):
+            yield (f"scan {op} {t}", R._kernel(R._scan, op, np.dtype(str(t))).py_func, (arr(t), arr(t), i64, i64, i64),
+                   t == f32)
+    for t in (f32, f64, i64, b1):
+        yield (f"gather_dim {t}", IX._gather_dim.py_func, (arr(t), arr(t), i64, shape2, arr(i64), shape2, i64),
+               t == f32)
+    for t in (f32, f64, i64):
+        yield (f"scatter_dim {t}", IX._scatter_dim.py_func, (arr(t), i64, shape2, arr(i64), arr(t), i64, shape2, shape2,
+                                                             i64, b1), t == f32)
     for t in (f32, f64, i64):
         for template in (L._gemm, L._gemm_blocked):
             kernel = L._kernel(np.dtype(str(t)), template)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
+from .buffer import to_host
 from .fallback import on_host
 from .launch import grid_for
 
@@ -45,6 +46,36 @@ def _scatter_rows(dst, offsets, rows, rshape, rstrides, src, accumulate):
         j += cuda.gridsize(1)
 
 
+@cuda.jit
+def _gather_dim(out, src, s_off, s_strides, idx, shape, dim):
+    p = cuda.grid(1)
+    while p < out.shape[0]:
+        rest, off = p, s_off
+        for d in range(len(shape) - 1, -1, -1):
+            coord = rest % shape[d]
+            rest //= shape[d]
+            off += (idx[p] if d == dim else coord) * s_strides[d]
+        out[p] = src[off]
+        p += cuda.gridsize(1)
+
+
+@cuda.jit
+def _scatter_dim(dst, d_off, d_strides, idx, src, s_off, s_strides, shape, dim, accumulate):
+    p = cuda.grid(1)
+    while p < idx.shape[0]:
+        rest, off, soff = p, d_off, s_off
+        for d in range(len(shape) - 1, -1, -1):
+            coord = rest % shape[d]
+            rest //= shape[d]
+            soff += coord * s_strides[d]
+            off += (idx[p] if d == dim else coord) * d_strides[d]
+        if accumulate:
+            cuda.atomic.add(dst, off, src[soff])
+        else:
+            dst[off] = src[soff]
+        p += cuda.gridsize(1)
+
+
 def _small(values) -> tuple:
     return tuple(int(v) for v in values)
 
@@ -69,3 +100,29 @@ def scatter_rows(dst, offsets, rshape, rstrides, src, accumulate):
     blocks, threads = grid_for(src.shape[0])
     _scatter_rows[blocks, threads](dst.array, cuda.to_device(offsets), src.shape[0] // count, _small(rshape),
                                    _small(rstrides), src.array, bool(accumulate))
+
+
+def gather_dim(out, src, s_off, s_strides, idx, shape, dim):
+    if out.shape[0]:
+        blocks, threads = grid_for(out.shape[0])
+        _gather_dim[blocks, threads](out.array, src.array, s_off, _small(s_strides), idx.array, _small(shape), dim)
+
+
+def scatter_dim(dst, d_off, d_strides, idx, src, s_off, s_strides, shape, dim, accumulate):
+    if idx.shape[0] == 0:
+        return
+    if accumulate and dst.dtype not in _ATOMIC:
+        from .. import cpu
+        on_host("scatter_dim", cpu.scatter_dim)(dst, d_off, d_strides, idx, src, s_off, s_strides, shape, dim,
+                                                accumulate)
+        return
+    blocks, threads = grid_for(idx.shape[0])
+    _scatter_dim[blocks, threads](dst.array, d_off, _small(d_strides), idx.array, src.array, s_off, _small(s_strides),
+                                  _small(shape), dim, bool(accumulate))
+
+
+def check_range(idx, low, high):
+    """Index of the first element outside [low, high), or -1: checked on the host, as every index is before a
+    kernel uses it (a device-side assert would leave the error to a later synchronize)."""
+    from .. import cpu
+    return cpu.check_range(to_host(idx), low, high)

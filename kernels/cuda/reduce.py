@@ -48,6 +48,8 @@ def _divide(acc, n):
 _OPS = {"sum": (_sum, _identity), "mean": (_sum, _divide), "prod": (_prod, _identity), "max": (_max, _identity),
         "min": (_min, _identity), "all": (_all, _identity), "any": (_any, _identity)}
 
+_SCANS = {"cumsum": _sum, "cumprod": _prod, "cummax": _max, "cummin": _min}
+
 OP = FIN = DTYPE = None
 _BLOCK = THREADS
 
@@ -92,6 +94,20 @@ def _per_block(o, x, outer, red, inner):
         j += cuda.gridDim.x
 
 
+def _scan(o, x, outer, red, inner):
+    """Inclusive scan along each row (a thread walks its row in order, as the CPU kernel does)."""
+    j = cuda.grid(1)
+    while j < outer * inner:
+        base = (j // inner) * red * inner + j % inner
+        acc = x[base]
+        o[base] = acc
+        for r in range(1, red):
+            p = base + r * inner
+            acc = OP(acc, x[p])
+            o[p] = acc
+        j += cuda.gridsize(1)
+
+
 _kernels: dict = {}
 
 
@@ -99,7 +115,7 @@ def _kernel(template, op, dtype):
     key = (template.__name__, op, dtype.str)
     kernel = _kernels.get(key)
     if kernel is None:
-        combine, finish = _OPS[op]
+        combine, finish = _OPS[op] if template is not _scan else (_SCANS[op], _identity)
         scope = dict(template.__globals__)
         scope["DTYPE"] = from_dtype(dtype)
         scope.update(OP=cuda.jit(device=True)(types.FunctionType(combine.__code__, scope, combine.__name__)),
@@ -121,3 +137,9 @@ def reduce(op, out, x, outer, red, inner):
     else:
         blocks, threads = grid_for(outputs)
         _kernel(_per_thread, op, x.dtype)[blocks, threads](out.array, x.array, outer, red, inner)
+
+
+def scan(op, out, x, outer, red, inner):
+    """Inclusive scan along red: cumsum, cumprod, cummax, cummin."""
+    blocks, threads = grid_for(outer * inner)
+    _kernel(_scan, op, x.dtype)[blocks, threads](out.array, x.array, outer, red, inner)

@@ -420,9 +420,9 @@ def _scatter(input, dim, index, src, accumulate, name):
     if index.numel():
         if out._dtype is _dt.float16:
             raise NotImplementedError(f"{name} into float16 tensors")
-        D.kernels(out).scatter_dim(out._buf, 0, np.array(out._strides or (1,), np.int64), idx._buf, s._buf, s._offset,
-                        np.array(s._strides or (1,), np.int64), np.array(index._shape or (1,), np.int64), d,
-                        accumulate)
+        D.kernels(out).scatter_dim(out._buf, 0, np.array(out._strides or (1,), np.int64), idx._buf, s._buf,
+                                   s._offset, np.array(s._strides or (1,), np.int64),
+                                   np.array(index._shape or (1,), np.int64), d, accumulate)
     return out, d
 
 

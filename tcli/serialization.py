@@ -31,7 +31,7 @@ from . import cuda
 from . import dtypes as _dt
 from ._size import Size
 from ._tensor import Tensor
-from .device import device
+from .device import CPU, device
 from .errors import hint
 
 __all__ = ["save", "load"]
@@ -54,12 +54,14 @@ class _StorageType:
 
 
 class _Storage:
-    """A flat buffer of one dtype: what one ``data/<key>`` record holds."""
+    """A flat buffer of one dtype: what one ``data/<key>`` record holds. ``buf`` is in host memory; a storage
+    of a CUDA tensor also keeps its device buffer, and ``location`` says where tensors over it live."""
 
-    __slots__ = ("buf", "dtype", "key")
+    __slots__ = ("buf", "dtype", "key", "location", "device_buf")
 
-    def __init__(self, buf, dtype, key):
+    def __init__(self, buf, dtype, key, location=CPU, device_buf=None):
         self.buf, self.dtype, self.key = buf, dtype, key
+        self.location, self.device_buf = location, device_buf
 
 
 @functools.cache
@@ -98,7 +100,12 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
                                f"{storage_offset}, and itemsize {item} requiring a storage size of {needed * item} "
                                f"are out of bounds for storage of size {n * item}"
                                + hint("the file is damaged: a tensor reaches past the end of its storage."))
-    t = Tensor._make(storage.buf, size, stride, storage_offset, storage.dtype)
+    if storage.location is CPU:
+        t = Tensor._make(storage.buf, size, stride, storage_offset, storage.dtype)
+    else:  # every tensor over the storage shares one device copy of it
+        if storage.device_buf is None:
+            storage.device_buf = cuda.backend().from_host(storage.buf)
+        t = Tensor._make(storage.device_buf, size, stride, storage_offset, storage.dtype, device=storage.location)
     return t.requires_grad_(requires_grad)
 
 
@@ -140,7 +147,7 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if type(obj) is _Storage:
-            return ("storage", _STORAGE_TYPES[obj.dtype], obj.key, "cpu", obj.buf.shape[0])
+            return ("storage", _STORAGE_TYPES[obj.dtype], obj.key, str(obj.location), obj.buf.shape[0])
         return None
 
     def reducer_override(self, obj):
@@ -162,17 +169,18 @@ class _Pickler(pickle._Pickler):
         parameter = _parameter_class()
         if parameter is not None and isinstance(t, parameter):
             return _rebuild_parameter, (t.detach(), t.requires_grad, OrderedDict())
-        if t._device.type != "cpu":
-            raise NotImplementedError("tcli.save cannot write CUDA tensors yet"
-                                      + hint("save a CPU copy: tcli.save(model.cpu().state_dict(), f) or "
-                                             "tcli.save(t.cpu(), f), and move it back with .cuda() after loading."))
         buf = t._buf
         storage = self.storages.get(id(buf))
         if storage is None:
-            if buf.shape[0] and self.dtype_at.setdefault(buf.ctypes.data, t._dtype) is not t._dtype:
+            on_device = t._device is not CPU
+            address = buf.pointer() if on_device else buf.ctypes.data
+            if buf.shape[0] and self.dtype_at.setdefault(address, t._dtype) is not t._dtype:
                 raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different "
                                    "types" + hint("save one of them as a copy: x.view(dtype).clone()."))
-            storage = self.storages[id(buf)] = _Storage(buf, t._dtype, str(len(self.storages)))
+            key = str(len(self.storages))
+            storage = self.storages[id(buf)] = (
+                _Storage(cuda.backend().to_host(buf), t._dtype, key, t._device, device_buf=buf) if on_device
+                else _Storage(buf, t._dtype, key))
         return _rebuild_tensor_v2, (storage, int(t._offset), tuple(map(int, t._shape)), tuple(map(int, t._strides)),
                                     t.requires_grad, OrderedDict())
 
@@ -309,17 +317,17 @@ class _Unpickler(pickle._Unpickler):
 
 
 def _check_location(location):
+    """The device a storage tagged ``location`` loads on."""
     kind = location.partition(":")[0]
     if kind == "cpu":
-        return
+        return CPU
     if kind == "cuda" and not cuda.is_available():
         raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
                            "If you are running on a CPU-only machine, please use torch.load with "
                            "map_location=torch.device('cpu') to map your storages to the CPU."
                            + hint("pass map_location='cpu': tcli.load(f, map_location='cpu')."))
     if kind == "cuda":
-        raise NotImplementedError("tcli.load cannot place storages on a CUDA device yet"
-                                  + hint("load on the CPU and move: tcli.load(f, map_location='cpu'), then .cuda()."))
+        return cuda.check_device(device(location))
     raise RuntimeError(f"don't know how to restore data location of torch.storage.UntypedStorage (tagged with "
                        f"{location})" + hint("pass map_location='cpu' to load every storage on the CPU."))
 
@@ -337,7 +345,7 @@ def _restore(map_location, storage, location):
             return placed
     elif map_location is not None:
         location = map_location
-    _check_location(location.decode() if isinstance(location, bytes) else str(location))
+    storage.location = _check_location(location.decode() if isinstance(location, bytes) else str(location))
     return storage
 
 
@@ -376,9 +384,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     dict/OrderedDict/list/tuple/str/int/float/bool/None, and nothing in it is imported or run. ``weights_only=False``
     is accepted so PyTorch code runs unchanged, but does not lift that restriction: tcli cannot unpickle arbitrary
     objects safely, and a checkpoint that needs them must be re-saved as a state_dict. ``map_location`` follows
-    torch.load (a location, device, dict or callable); storages always load on the CPU, and a 'cuda' location
-    raises PyTorch's error while CUDA is unavailable. ``mmap`` is accepted and ignored: storages are read into
-    memory.
+    torch.load (a location, device, dict or callable); a storage saved from a CUDA tensor loads back on the GPU,
+    and a 'cuda' location raises PyTorch's error while CUDA is unavailable. ``mmap`` is accepted and ignored:
+    storages are read into memory.
     """
     if pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified"

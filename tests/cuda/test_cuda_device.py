@@ -160,12 +160,26 @@ def test_autograd_crosses_devices():
     assert g.grad.device == CUDA and g.grad.tolist() == [2.0, 2.0, 2.0]
 
 
-def test_saving_a_cuda_tensor_says_to_save_a_cpu_copy(tmp_path):
-    with pytest.raises(NotImplementedError, match="tcli.save cannot write CUDA tensors yet") as info:
-        tcli.save({"w": tcli.ones(2, device="cuda")}, tmp_path / "w.pt")
-    assert ".cpu()" in str(info.value)
-    tcli.save({"w": tcli.ones(2, device="cuda").cpu()}, tmp_path / "w.pt")
-    assert tcli.load(tmp_path / "w.pt")["w"].cuda().device.type == "cuda"
+def test_save_and_load_cuda_tensors(tmp_path):
+    """A CUDA model's state_dict saves with PyTorch's 'cuda:0' location and loads back on the GPU; views of one
+    storage stay views of one device buffer; map_location moves storages either way."""
+    base = tcli.arange(12.0, device="cuda")
+    state = {"w": base.view(3, 4), "row": base[4:8], "ids": tcli.tensor([3, 1], device="cuda"), "cpu": tcli.ones(2)}
+    path = tmp_path / "state.pt"
+    tcli.save(state, path)
+    loaded = tcli.load(path)
+    assert loaded["w"].device == CUDA and loaded["ids"].device == CUDA and loaded["cpu"].device.type == "cpu"
+    assert loaded["w"].tolist() == state["w"].tolist() and loaded["row"].tolist() == [4.0, 5.0, 6.0, 7.0]
+    loaded["w"][1, 0] = -1.0  # the views share one device buffer, as they did when saved
+    assert loaded["row"][0].item() == -1.0
+    on_cpu = tcli.load(path, map_location="cpu")
+    assert on_cpu["w"].device.type == "cpu" and on_cpu["w"].tolist() == state["w"].tolist()
+    assert tcli.load(path, map_location="cuda")["cpu"].device == CUDA
+    model = tcli.nn.Linear(3, 2).cuda()
+    tcli.save(model.state_dict(), tmp_path / "model.pt")
+    fresh = tcli.nn.Linear(3, 2).cuda()
+    fresh.load_state_dict(tcli.load(tmp_path / "model.pt"))
+    assert fresh.weight.tolist() == model.weight.tolist() and fresh.weight.device == CUDA
 
 
 def test_pinned_memory_and_a_pinning_dataloader():

@@ -902,3 +902,15 @@ def test_cpu_tensors_do_not_offer_the_cuda_array_interface():
     with pytest.raises(AttributeError, match="Can't get __cuda_array_interface__ on non-CUDA tensor type: "
                                              "torch.FloatTensor"):
         _ = t.__cuda_array_interface__
+
+
+def test_import_and_cuda_availability_do_not_import_numba_cuda():
+    """numba.cuda costs ~0.3 s to import: tcli imports it with the first CUDA tensor, not before."""
+    import subprocess
+    import sys
+    code = ("import sys, tcli; tcli.cuda.is_available(); tcli.ones(2) + 1; "
+            "print('numba.cuda' in sys.modules)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

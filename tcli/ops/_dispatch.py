@@ -43,7 +43,8 @@ def check_same_device(a: Tensor, b: Tensor):
     if a._device is not b._device:
         raise RuntimeError(
             f"Expected all tensors to be on the same device, but found at least two devices, {a._device} and "
-            f"{b._device}!" + hint("move one of them, e.g. b = b.to(a.device)."))
+            f"{b._device}!" + hint(f"the first tensor is on {a._device} and the second on {b._device}: move one to "
+                                   f"the other, e.g. second.to('{a._device}') (or .cuda() / .cpu())."))
 
 
 def same_device(a: Tensor, b: Tensor):

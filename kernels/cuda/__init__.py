@@ -21,7 +21,7 @@ from .buffer import (  # noqa: F401
     to_host,
 )
 from .elementwise import binary, binary_strided, ternary, ternary_strided, unary, unary_strided  # noqa: F401
-from .index import check_range, gather_dim, gather_rows, scatter_dim, scatter_rows  # noqa: F401
+from .index import check_range, gather_dim, gather_rows, scatter_dim, scatter_rows, sort_rows  # noqa: F401
 from .linalg import gemm  # noqa: F401
 from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update  # noqa: F401
 from .reduce import reduce, scan  # noqa: F401

@@ -104,6 +104,8 @@ def _signatures():
         yield (f"scatter_dim {t}", IX._scatter_dim.py_func, (arr(t), i64, shape2, arr(i64), arr(t), i64, shape2, shape2,
                                                              i64, b1), t == f32)
     for t in (f32, f64, i64):
+        yield (f"sort_rows {t}", IX._sorter(np.dtype(str(t))).py_func, (arr(t), arr(i64), arr(t), i64, b1), t == f32)
+    for t in (f32, f64, i64):
         for template in (L._gemm, L._gemm_blocked):
             kernel = L._kernel(np.dtype(str(t)), template)
             yield (f"gemm{template.__name__} {t}", kernel.py_func, (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64,

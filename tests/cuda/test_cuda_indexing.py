@@ -92,3 +92,18 @@ def test_embedding_and_one_hot():
         "nonzero", "pad", "tril", "repeat", "cat", "stack", "masked_fill", "median", "kthvalue"])
 def test_other_ops_give_the_cpus_answer(op):
     same(op(X.cuda()), op(X))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_keeps_the_cpus_order_for_ties_and_nan(descending):
+    """The device's bitonic sort breaks ties by index, so it gives the CPU's stable order; NaN is the largest
+    value. Rows longer than the shared-memory network (1024) sort on the host."""
+    nan = float("nan")
+    x = tcli.tensor([[3.0, 1.0, nan, 2.0, 1.0, -0.5, nan, 1.0], [0.0, 0.0, 5.0, -1.0, 2.0, 2.0, 9.0, -0.0]])
+    want, got = x.sort(1, descending=descending), x.cuda().sort(1, descending=descending)
+    assert got.indices.cpu().tolist() == want.indices.tolist()
+    assert str(got.values.cpu().tolist()) == str(want.values.tolist())  # NaN compares unequal: compare the text
+    ints = tcli.tensor([5, 3, 3, 1, 5, -2])
+    same(ints.cuda().sort(descending=descending).indices, ints.sort(descending=descending).indices)
+    long = tcli.randn(2, 1030)
+    same(long.cuda().sort(1, descending=descending).indices, long.sort(1, descending=descending).indices)

@@ -57,12 +57,15 @@ def _signatures():
             dtypes = (i64,)
         elif op in integer_only:
             dtypes = (i64, b1) if op != "bitwise_not" else (i64,)
+        elif op in ("relu", "copy", "fill", "neg", "abs", "sign", "square", "max_s", "min_s", "clamp", "add_s",
+                    "sub_s", "mul_s", "eq_s", "lt_s"):
+            dtypes = (f32, f64, i64)  # also on integers (integer results must not pass through float64)
         else:
             dtypes = (f32, f64)
         for t in dtypes:
             out = b1 if op in predicates else t
             dt = np.dtype(str(t)) if t != b1 else np.dtype(bool)
-            yield (f"unary_dense {op} {t}", E._UNARY_DENSE[op, dt].py_func, (arr(out), arr(t), t, t), t == f32)
+            yield (f"unary_dense {op} {t}", E._UNARY_DENSE[op, dt].py_func, (arr(out), arr(t), t, t), t != f64)
             if t == f32:
                 yield (f"unary_strided {op} {t}", E._UNARY_STRIDED[op, dt].py_func,
                        (i64, shape2, arr(out), i64, shape2, arr(t), i64, shape2, t, t), True)
@@ -109,7 +112,7 @@ def _signatures():
         for template in (L._gemm, L._gemm_blocked):
             kernel = L._kernel(np.dtype(str(t)), template)
             yield (f"gemm{template.__name__} {t}", kernel.py_func, (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64,
-                                                                    i64, i64, i64, i64, i64, i64), t == f32)
+                                                                    i64, i64, i64, i64, i64, i64, i64), t == f32)
     for t in (f32, f64):
         is32 = t == f32
         yield (f"softmax {t}", RW._softmax.py_func, (arr(t), arr(t), i64, i64, i64, b1), is32)

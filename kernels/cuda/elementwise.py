@@ -18,6 +18,7 @@ import types
 import numpy as np
 from numba import cuda, float64, from_dtype
 
+from .fallback import on_host
 from .launch import SIMULATOR, grid_for
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
@@ -26,12 +27,13 @@ if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (
 # Constants in the kernel's own float type: numba types a literal 1.0 as float64 and widens float32 arithmetic
 # with it. Ops and helpers name them (_ONE, _HALF, ...) instead of writing literals; every dtype gets its own
 # build of the ops in a namespace where the names hold that dtype's values (see _namespace).
-_ZERO, _ONE, _TWO, _THREE, _HALF, _INF, _NAN = 0.0, 1.0, 2.0, 3.0, 0.5, math.inf, math.nan
+_ZERO, _ONE, _TWO, _THREE, _TEN, _HALF, _INF, _NAN = 0.0, 1.0, 2.0, 3.0, 10.0, 0.5, math.inf, math.nan
 _WHOLE = 4503599627370496.0  # 2**52: floats this large are whole numbers
 _SQRT1_2, _SQRT2_PI, _INV_SQRT_2PI = 0.7071067811865476, 0.7978845608028654, 0.3989422804014327
 _GELU_C = 0.044715  # gelu's tanh form
+_WHOLE_NUMBERS = ("_ZERO", "_ONE", "_TWO", "_THREE", "_TEN")
 _FLOAT = float64  # the float type of the constants (math.floor's int results are cast back to it)
-_CONSTANTS = ("_ZERO", "_ONE", "_TWO", "_THREE", "_HALF", "_INF", "_NAN", "_WHOLE", "_SQRT1_2", "_SQRT2_PI",
+_CONSTANTS = ("_ZERO", "_ONE", "_TWO", "_THREE", "_TEN", "_HALF", "_INF", "_NAN", "_WHOLE", "_SQRT1_2", "_SQRT2_PI",
               "_INV_SQRT_2PI", "_GELU_C")
 
 UNARY: dict = {}
@@ -275,18 +277,18 @@ def rpow_s(x, p, q):
 
 @_op(UNARY)
 def max_s(x, p, q):
-    return x if (x >= p or x != x) else p
+    return x if (x > p or x != x) else p  # strict, as the CPU: on a tie (-0. and 0.) the other side
 
 
 @_op(UNARY)
 def min_s(x, p, q):
-    return x if (x <= p or x != x) else p
+    return x if (x < p or x != x) else p
 
 
 @_op(UNARY)
 def clamp(x, p, q):
-    y = x if (x >= p or x != x) else p
-    return y if (y <= q or y != y) else q
+    y = x if (x > p or x != x) else p
+    return y if (y < q or y != y) else q
 
 
 @_op(UNARY)
@@ -402,6 +404,17 @@ def round_(x, p, q):
 @_op(UNARY)
 def frac(x, p, q):
     return x - _trunc(x)
+
+
+@_op(UNARY)
+def signbit(x, p, q):
+    return math.copysign(_ONE, x) < 0
+
+
+@_op(UNARY)
+def round_decimals(x, p, q):
+    scale = math.pow(_TEN, p)
+    return _rint(x * scale) / scale
 
 
 @_op(UNARY)
@@ -561,12 +574,12 @@ def pow_(x, y):
 
 @_op(BINARY)
 def maximum(x, y):
-    return x if (x >= y or x != x) else y
+    return x if (x > y or x != x) else y
 
 
 @_op(BINARY)
 def minimum(x, y):
-    return x if (x <= y or x != x) else y
+    return x if (x < y or x != x) else y
 
 
 @_op(BINARY)
@@ -719,6 +732,12 @@ def masked_grad(keep, g, _unused):
     return g if keep else _ZERO
 
 
+@_op(TERNARY, name="clamp")
+def clamp_t(x, lo, hi):
+    y = x if (x > lo or x != x) else lo
+    return y if (y < hi or y != y) else hi
+
+
 @_op(TERNARY)
 def lerp(start, end, weight):
     return start + weight * (end - start)
@@ -816,6 +835,8 @@ def _namespace(dtype):
         kind = dtype.type if dtype.kind == "f" else np.float64
         namespace = _namespaces[dtype.str] = dict(globals())
         namespace.update({name: kind(globals()[name]) for name in _CONSTANTS})
+        if dtype.kind != "f":  # whole-number constants stay integers: relu(int64) must not pass through float64
+            namespace.update({name: np.int64(globals()[name]) for name in _WHOLE_NUMBERS})
         namespace["_FLOAT"] = from_dtype(np.dtype(kind))
         for name in _HELPERS:
             namespace[name] = cuda.jit(device=True)(_rebuild(globals()[name], namespace))
@@ -831,10 +852,7 @@ class _Kernels(dict):
 
     def __missing__(self, key):
         op, dtype = key
-        fn = self.ops.get(op)
-        if fn is None:
-            raise NotImplementedError(f"tcli has no CUDA kernel for the elementwise op '{op}' yet."
-                                      "\nhint: move the tensors to the CPU for it with .cpu().")
+        fn = self.ops[op]  # the contract functions send ops without a CUDA form to the host first
         namespace = dict(_namespace(dtype))
         namespace["OP"] = cuda.jit(device=True)(_rebuild(fn, namespace))
         kernel = self[key] = cuda.jit(_rebuild(self.template, namespace, f"{self.family}_{op}_{dtype.name}"))
@@ -872,40 +890,56 @@ def _form(op, buf):
     return op + "_int" if op in _INT_FORMS and buf.dtype.kind in "iub" else op
 
 
+def _on_host(contract_function, *args):
+    """An op without a CUDA kernel: the CPU kernel on host copies (fallback.py)."""
+    from .. import cpu
+    on_host(contract_function, getattr(cpu, contract_function))(*args)
+
+
 def unary(op, out, a, p=0, q=0):
-    op = _form(op, a)
+    form = _form(op, a)
+    if form not in UNARY:
+        return _on_host("unary", op, out, a, p, q)
     n = out.shape[0]
     if n:
         blocks, threads = grid_for(n)
-        _UNARY_DENSE[op, a.dtype][blocks, threads](out.array, a.array, p, q)
+        _UNARY_DENSE[form, a.dtype][blocks, threads](out.array, a.array, p, q)
 
 
 def unary_strided(op, shape, out, a, p=0, q=0):
-    op = _form(op, a[0])
+    form = _form(op, a[0])
+    if form not in UNARY:
+        return _on_host("unary_strided", op, shape, out, a, p, q)
     n = _numel(shape)
     if n:
         blocks, threads = grid_for(n)
-        _UNARY_STRIDED[op, a[0].dtype][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a), p, q)
+        _UNARY_STRIDED[form, a[0].dtype][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a), p, q)
 
 
 def binary(op, out, a, b):
-    op = _form(op, a)
+    form = _form(op, a)
+    if form not in BINARY:
+        return _on_host("binary", op, out, a, b)
     n = out.shape[0]
     if n:
         blocks, threads = grid_for(n)
-        _BINARY_DENSE[op, a.dtype][blocks, threads](out.array, a.array, b.array)
+        _BINARY_DENSE[form, a.dtype][blocks, threads](out.array, a.array, b.array)
 
 
 def binary_strided(op, shape, out, a, b):
-    op = _form(op, a[0])
+    form = _form(op, a[0])
+    if form not in BINARY:
+        return _on_host("binary_strided", op, shape, out, a, b)
     n = _numel(shape)
     if n:
         blocks, threads = grid_for(n)
-        _BINARY_STRIDED[op, a[0].dtype][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a),
-                                                         *_strided(b))
+        _BINARY_STRIDED[form, a[0].dtype][blocks, threads](n, tuple(shape), *_strided(out), *_strided(a),
+                                                           *_strided(b))
 
 
 def ternary(op, out, c, a, b):
+    if op not in TERNARY:
+        return _on_host("ternary", op, out, c, a, b)
     n = out.shape[0]
     if n:
         blocks, threads = grid_for(n)
@@ -913,6 +947,8 @@ def ternary(op, out, c, a, b):
 
 
 def ternary_strided(op, shape, out, c, a, b):
+    if op not in TERNARY:
+        return _on_host("ternary_strided", op, shape, out, c, a, b)
     n = _numel(shape)
     if n:
         blocks, threads = grid_for(n)

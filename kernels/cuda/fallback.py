@@ -26,19 +26,19 @@ def on_host(name, cpu_kernel):
             _warned.add(op)
             warnings.warn(f"tcli has no CUDA kernel for '{op}' yet: it ran on the host, copying its tensors from "
                           "the device and back (the same result, slower)", HostFallbackWarning, stacklevel=2)
-        copies: list = []
+        copies: dict = {}  # id -> (device buffer, its host copy): a buffer passed twice is copied once
 
         def host(a):
             if isinstance(a, DeviceBuffer):
-                h = to_host(a)
-                copies.append((a, h))
-                return h
+                if id(a) not in copies:
+                    copies[id(a)] = (a, to_host(a))
+                return copies[id(a)][1]
             if isinstance(a, tuple):
                 return tuple(host(x) for x in a)
             return a
 
         result = cpu_kernel(*[host(a) for a in args])
-        for buf, h in copies:
+        for buf, h in copies.values():
             if h.shape[0]:
                 buf.array.copy_to_device(h)
         return result

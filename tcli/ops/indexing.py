@@ -753,7 +753,7 @@ def median(input, dim=None, keepdim=False):
     if dim is None:
         flat = reshape(input, -1)
         if flat.numel() == 0 or (flat._dtype.is_floating_point and bool(flat.detach().isnan().any())):
-            return D.filled((), input._dtype, float("nan"))  # PyTorch: NaN (or nothing) gives NaN
+            return D.filled((), input._dtype, float("nan"), input._device)  # PyTorch: NaN (or nothing) gives NaN
         values, _ = sort(flat)
         return values[(flat.numel() - 1) // 2]
     d = wrap_dim(dim, input.dim())

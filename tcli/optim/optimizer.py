@@ -82,10 +82,11 @@ def bump_step(step: Tensor) -> float:
     return float(buf[i])
 
 
-def _copy_state(value: Tensor, dtype) -> Tensor:
-    """A dense copy of a loaded state tensor in ``dtype`` (the kernels read state buffers directly)."""
-    data = np.array(value._np(), dtype=dtype.np, copy=True).reshape(-1)
-    return Tensor._make(data, value._shape, contiguous_strides(value._shape), 0, dtype)
+def _copy_state(value: Tensor, dtype, device=CPU) -> Tensor:
+    """A dense copy of a loaded state tensor in ``dtype`` on ``device`` (the kernels read state buffers directly)."""
+    data = np.array(value._host_np(), dtype=dtype.np, copy=True).reshape(-1)
+    state = Tensor._make(data, value._shape, contiguous_strides(value._shape), 0, dtype)
+    return state if device is CPU else state.to(device)
 
 
 _KERNEL_DTYPES = (_dt.float32, _dt.float64)
@@ -359,7 +360,9 @@ class Optimizer:
                 return step_tensor(float(value))
             if isinstance(value, Tensor):
                 keep = key == "step" or not param.is_floating_point()
-                return _copy_state(value, value._dtype if keep else param._dtype)
+                # state lives on its parameter's device, as in PyTorch; the step count stays on the CPU
+                return _copy_state(value, value._dtype if keep else param._dtype,
+                                   CPU if key == "step" else param._device)
             if isinstance(value, dict):
                 return {k: cast(param, v, k) for k, v in value.items()}
             if isinstance(value, (list, tuple)):

@@ -107,3 +107,7 @@ def test_sort_keeps_the_cpus_order_for_ties_and_nan(descending):
     same(ints.cuda().sort(descending=descending).indices, ints.sort(descending=descending).indices)
     long = tcli.randn(2, 1030)
     same(long.cuda().sort(1, descending=descending).indices, long.sort(1, descending=descending).indices)
+
+
+def test_median_of_nan_or_nothing_stays_on_the_device():
+    assert tcli.tensor([1.0, float("nan")], device="cuda").median().device.type == "cuda"

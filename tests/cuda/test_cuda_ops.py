@@ -248,3 +248,43 @@ def test_cross_entropy_and_mse_match_the_cpu_with_gradients():
         F.cross_entropy(ld, tcli.tensor([0, 4, 1, 1, 2, 0], device="cuda"))
     y, yd = both(lambda: sample(6, 4, seed=18))
     close(F.mse_loss(ld, yd), F.mse_loss(logits, y))
+
+
+def test_signed_zeros_and_integer_ranges_follow_the_cpu():
+    x, xd = both(lambda: tcli.tensor([-0.0, 0.0, -0.0, 1.0]))
+    y, yd = both(lambda: tcli.tensor([0.0, -0.0, -0.0, -1.0]))
+    for op in (tcli.maximum, tcli.minimum, lambda a, b: a.clamp(min=0.0), lambda a, b: a.clamp(max=-0.0),
+               lambda a, b: a.clamp(b, b + 1)):
+        got, want = op(xd, yd).cpu(), op(x, y)
+        assert (1 / got).tolist() == (1 / want).tolist()  # the sign of each zero, through its reciprocal
+    big, bigd = both(lambda: tcli.tensor([2**53 + 1, -(2**62), 2**62 + 3]))
+    for op in (lambda t: t.relu(), lambda t: t.clamp(min=-5), lambda t: t.abs(), lambda t: t.sign() * t, lambda t: -t):
+        assert op(bigd).cpu().tolist() == op(big).tolist()  # integers never pass through float64
+
+
+def test_every_elementwise_op_has_a_cuda_form_or_runs_on_the_host():
+    import numpy as np
+
+    from tcli.kernels import cpu
+    from tcli.kernels import cuda as gpu
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    bits = np.array([0x3C00, 0xC000, 0x7E00], np.uint16)  # 1.0, -2.0 and NaN as float16 bits
+    want = np.empty(3, np.uint32)
+    cpu.unary("half_bits_to_float_bits", want, bits)
+    out = gpu.alloc(3, np.uint32)
+    with pytest.warns(HostFallbackWarning):
+        gpu.unary("half_bits_to_float_bits", out, gpu.from_host(bits))
+    assert gpu.to_host(out).tolist() == want.tolist()
+
+
+def test_products_whose_grid_passes_cudas_limits(monkeypatch):
+    """CUDA caps grid dims y and z at 65535 blocks; the GEMM kernels stride over what is left (here the cap is
+    lowered to 1 so that the simulator shows it)."""
+    from tcli.kernels.cuda import linalg
+    monkeypatch.setattr(linalg, "_MAX_GRID_YZ", 1)
+    a, ad = both(lambda: sample(3, 40, 5, seed=30))
+    b, bd = both(lambda: sample(3, 5, 7, seed=31))
+    close(tcli.bmm(ad, bd), tcli.bmm(a, b), atol=1e-5)
+    c, cd = both(lambda: sample(130, 8, seed=32))
+    d, dd = both(lambda: sample(8, 70, seed=33))
+    close(cd @ dd, c @ d, atol=1e-5)  # the register-blocked kernel, three row tiles from one grid row

@@ -82,3 +82,21 @@ def test_module_to_and_state_dict_across_devices():
     fresh = nn.Linear(3, 2).cuda()
     fresh.load_state_dict(state)  # CPU tensors load into CUDA parameters, as in PyTorch
     assert fresh.weight.device.type == "cuda" and fresh.weight.cpu().tolist() == state["weight"].tolist()
+
+
+def test_optimizer_state_loads_onto_the_parameters_device():
+    model = nn.Linear(3, 2).cuda()
+    opt = tcli.optim.Adam(model.parameters(), lr=0.01)
+    F.mse_loss(model(tcli.randn(4, 3, device="cuda")), tcli.zeros(4, 2, device="cuda")).backward()
+    opt.step()
+    fresh = tcli.optim.Adam(model.parameters(), lr=0.01)
+    fresh.load_state_dict(opt.state_dict())  # CUDA state into CUDA parameters
+    state = fresh.state[model.weight]
+    assert state["exp_avg"].device.type == "cuda" and state["step"].device.type == "cpu"
+    cpu_model = nn.Linear(3, 2)
+    cpu_opt = tcli.optim.Adam(cpu_model.parameters(), lr=0.01)
+    F.mse_loss(cpu_model(tcli.randn(4, 3)), tcli.zeros(4, 2)).backward()
+    cpu_opt.step()
+    gpu_opt = tcli.optim.Adam(cpu_model.cuda().parameters(), lr=0.01)
+    gpu_opt.load_state_dict(cpu_opt.state_dict())  # a CPU checkpoint into CUDA parameters
+    assert gpu_opt.state[cpu_model.weight]["exp_avg_sq"].device.type == "cuda"

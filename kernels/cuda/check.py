@@ -96,6 +96,10 @@ def _signatures():
                 out = b1 if op in ("all", "any") else t
                 yield (f"reduce{template.__name__} {op} {t}", kernel.py_func, (arr(out), arr(t), i64, i64, i64),
                        t == f32)
+    for op in ("sum", "prod", "max", "min"):
+        for t in (f32, f64, i64):
+            yield (f"reduce_partials {op} {t}", R._kernel(R._partials, op, np.dtype(str(t))).py_func,
+                   (arr(t), arr(t), i64), t == f32)
     for op in R._SCANS:
         for t in (f32, f64, i64):
             yield (f"scan {op} {t}", R._kernel(R._scan, op, np.dtype(str(t))).py_func, (arr(t), arr(t), i64, i64, i64),

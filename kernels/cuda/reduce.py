@@ -108,7 +108,32 @@ def _scan(o, x, outer, red, inner):
         j += cuda.gridsize(1)
 
 
+def _partials(o, x, n):
+    """o[b] = the reduction of the elements b*T + t + i*(gridDim*T) of x, for a grid of blocks of T threads
+    (every thread has at least one element: the caller sizes the grid so). A full reduction then reduces o."""
+    part = cuda.shared.array(_BLOCK, DTYPE)
+    t = cuda.threadIdx.x
+    stride = cuda.gridDim.x * _BLOCK
+    i = cuda.blockIdx.x * _BLOCK + t
+    acc = x[i]
+    i += stride
+    while i < n:
+        acc = OP(acc, x[i])
+        i += stride
+    part[t] = acc
+    cuda.syncthreads()
+    step = _BLOCK // 2
+    while step > 0:
+        if t < step:
+            part[t] = OP(part[t], part[t + step])
+        cuda.syncthreads()
+        step //= 2
+    if t == 0:
+        o[cuda.blockIdx.x] = part[0]
+
+
 _kernels: dict = {}
+_MAX_PARTIALS = 1024  # blocks of the first pass of a full reduction
 
 
 def _kernel(template, op, dtype):
@@ -132,11 +157,26 @@ def reduce(op, out, x, outer, red, inner):
         raise NotImplementedError(f"tcli has no CUDA kernel for the reduction '{op}' yet."
                                   "\nhint: move the tensor to the CPU for it with .cpu().")
     outputs = outer * inner
-    if outputs < 64 and red >= 4 * _BLOCK:
+    if outputs == 1 and red >= 8 * _BLOCK:  # a whole tensor: partial results from many blocks, then one block
+        blocks = min(_MAX_PARTIALS, red // _BLOCK)
+        partials = cuda.device_array(blocks, x.dtype)
+        _kernel(_partials, "sum" if op == "mean" else op, x.dtype)[blocks, _BLOCK](partials, x.array, red)
+        total = _kernel(_per_block, op, x.dtype)
+        if op == "mean":  # the partials hold sums: the mean divides by every element, not by the block count
+            _kernel(_per_block, "sum", x.dtype)[1, _BLOCK](out.array, partials, 1, blocks, 1)
+            _scale[1, 1](out.array, red)
+        else:
+            total[1, _BLOCK](out.array, partials, 1, blocks, 1)
+    elif outputs < 64 and red >= 4 * _BLOCK:
         _kernel(_per_block, op, x.dtype)[min(outputs, 1024), _BLOCK](out.array, x.array, outer, red, inner)
     else:
         blocks, threads = grid_for(outputs)
         _kernel(_per_thread, op, x.dtype)[blocks, threads](out.array, x.array, outer, red, inner)
+
+
+@cuda.jit
+def _scale(o, n):
+    o[0] = o[0] / n
 
 
 def scan(op, out, x, outer, red, inner):

@@ -126,14 +126,26 @@ def to_host(buf: DeviceBuffer) -> np.ndarray:
 
 
 _pinned = weakref.WeakValueDictionary()  # id -> host array in page-locked memory
+_free_pinned: dict = {}  # nbytes -> page-locked blocks whose arrays died (pinning is slow: blocks are reused)
+_POOL_LIMIT = 8  # blocks kept per size: a DataLoader pins the same few batch sizes over and over
 
 
 def pinned_copy(host: np.ndarray) -> np.ndarray:
-    """A copy of a 1-D host array in page-locked memory."""
-    pinned = cuda.pinned_array(host.shape[0], host.dtype)
+    """A copy of a 1-D host array in page-locked memory (from a pool of blocks: a DataLoader pins every batch)."""
+    nbytes = host.shape[0] * host.dtype.itemsize
+    blocks = _free_pinned.get(nbytes)
+    block = blocks.pop() if blocks else cuda.pinned_array(max(nbytes, 1), np.uint8)
+    pinned = np.frombuffer(memoryview(block), host.dtype, host.shape[0])  # the array owns the block's lifetime
     pinned[...] = host
     _pinned[id(pinned)] = pinned
+    weakref.finalize(pinned, _return_pinned, nbytes, block)
     return pinned
+
+
+def _return_pinned(nbytes, block):
+    blocks = _free_pinned.setdefault(nbytes, [])
+    if len(blocks) < _POOL_LIMIT:
+        blocks.append(block)
 
 
 def is_pinned(host) -> bool:

@@ -121,6 +121,10 @@ def _signatures():
         is32 = t == f32
         yield (f"softmax {t}", RW._softmax.py_func, (arr(t), arr(t), i64, i64, i64, b1), is32)
         yield (f"softmax_backward {t}", RW._softmax_backward.py_func, (arr(t), arr(t), arr(t), i64, i64, i64, b1), is32)
+        yield (f"softmax_rows {t}", RW._row_kernel(RW._softmax_rows, np.dtype(str(t))).py_func,
+               (arr(t), arr(t), i64, i64, b1), is32)
+        yield (f"softmax_backward_rows {t}", RW._row_kernel(RW._softmax_backward_rows, np.dtype(str(t))).py_func,
+               (arr(t), arr(t), arr(t), i64, i64, b1), is32)
         yield (f"arg_reduce {t}", RW._arg_reduce.py_func, (arr(t), arr(i64), arr(t), i64, i64, i64, b1), is32)
         yield (f"logsumexp {t}", RW._logsumexp.py_func, (arr(t), arr(t), i64, i64, i64), is32)
         yield (f"variance {t}", RW._variance.py_func, (arr(t), arr(t), i64, i64, i64, i64), is32)

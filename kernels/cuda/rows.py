@@ -7,15 +7,19 @@ Rows are x viewed as (outer, red, inner): one thread per (k, i) walks its row of
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
-from numba import cuda
+from numba import cuda, from_dtype
 
 from .buffer import DeviceBuffer
-from .launch import SIMULATOR, grid_for
+from .launch import MAX_BLOCKS, SIMULATOR, THREADS, grid_for
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
     from .simmath import math  # noqa: F811
+
+DTYPE = None
+MAX_ROW_BLOCKS = 65535 if not SIMULATOR else MAX_BLOCKS  # the row kernels stride over rows past this
 
 
 @cuda.jit
@@ -141,12 +145,109 @@ def _nll_scatter(grad, classes, target, coef, ignore_index):
 
 # ---- the contract ---------------------------------------------------------------------------------------------
 
+# Rows along the last dim (inner == 1) at least a block wide: a block per row, so that a warp reads consecutive
+# elements (a thread per row would make neighbouring threads read `red` elements apart), with shared-memory trees
+# for the row's max and sum. The simulator has no warp shuffles, hence the trees.
+
+def _row_tree(part, t, combine_max):
+    """part[0] = the max (or sum) of part[0:THREADS]; every thread of the block calls it."""
+    step = THREADS // 2
+    while step > 0:
+        cuda.syncthreads()
+        if t < step:
+            if combine_max:
+                if part[t + step] > part[t]:
+                    part[t] = part[t + step]
+            else:
+                part[t] += part[t + step]
+        step //= 2
+    cuda.syncthreads()
+
+
+def _softmax_rows(o, x, rows, red, log):
+    part = cuda.shared.array(THREADS, DTYPE)
+    t = cuda.threadIdx.x
+    for row in range(cuda.blockIdx.x, rows, cuda.gridDim.x):
+        base = row * red
+        m = x[base + t]  # red >= THREADS: every thread has an element
+        for j in range(t + THREADS, red, THREADS):
+            if x[base + j] > m:
+                m = x[base + j]
+        part[t] = m
+        _row_tree(part, t, True)
+        m = part[0]
+        cuda.syncthreads()
+        s = math.exp(x[base + t] - m)
+        if not log:
+            o[base + t] = s
+        for j in range(t + THREADS, red, THREADS):
+            e = math.exp(x[base + j] - m)
+            if not log:
+                o[base + j] = e
+            s += e
+        part[t] = s
+        _row_tree(part, t, False)
+        s = part[0]
+        if log:
+            shift = m + math.log(s)
+            for j in range(t, red, THREADS):
+                o[base + j] = x[base + j] - shift
+        else:
+            for j in range(t, red, THREADS):
+                o[base + j] = o[base + j] / s
+        cuda.syncthreads()
+
+
+def _softmax_backward_rows(gi, g, y, rows, red, log):
+    part = cuda.shared.array(THREADS, DTYPE)
+    t = cuda.threadIdx.x
+    for row in range(cuda.blockIdx.x, rows, cuda.gridDim.x):
+        base = row * red
+        s = g[base + t] if log else g[base + t] * y[base + t]
+        for j in range(t + THREADS, red, THREADS):
+            s += g[base + j] if log else g[base + j] * y[base + j]
+        part[t] = s
+        _row_tree(part, t, False)
+        s = part[0]
+        for j in range(t, red, THREADS):
+            p = base + j
+            gi[p] = g[p] - math.exp(y[p]) * s if log else y[p] * (g[p] - s)
+        cuda.syncthreads()
+
+
+_row_kernels: dict = {}
+
+
+def _row_kernel(template, dtype):
+    key = (template.__name__, dtype.str)
+    kernel = _row_kernels.get(key)
+    if kernel is None:
+        scope = dict(template.__globals__)
+        scope["DTYPE"] = from_dtype(dtype)
+        scope["_row_tree"] = cuda.jit(device=True)(types.FunctionType(_row_tree.__code__, scope, "_row_tree"))
+        name = f"cuda{template.__name__}_{dtype.name}"
+        kernel = _row_kernels[key] = cuda.jit(types.FunctionType(template.__code__, scope, name))
+    return kernel
+
+
+def _by_block(inner, red) -> bool:
+    return inner == 1 and red >= THREADS
+
+
 def softmax(op, out, x, outer, red, inner):
+    if _by_block(inner, red):
+        _row_kernel(_softmax_rows, x.dtype)[min(outer, MAX_ROW_BLOCKS), THREADS](
+            out.array, x.array, outer, red, op == "log_softmax")
+        return
     blocks, threads = grid_for(outer * inner)
     _softmax[blocks, threads](out.array, x.array, outer, red, inner, op == "log_softmax")
 
 
 def softmax_backward(op, grad_in, grad, y, outer, red, inner):
+    if _by_block(inner, red):
+        _row_kernel(_softmax_backward_rows, y.dtype)[min(outer, MAX_ROW_BLOCKS), THREADS](
+            grad_in.array, grad.array, y.array, outer, red, op == "log_softmax")
+        return
     blocks, threads = grid_for(outer * inner)
     _softmax_backward[blocks, threads](grad_in.array, grad.array, y.array, outer, red, inner, op == "log_softmax")
 

@@ -175,6 +175,24 @@ def test_softmax_and_log_softmax_and_their_gradients(dim):
     assert F.softmax(masked, -1).cpu().tolist()[0][1] == 0.0  # a masked (-inf) entry, as attention masks do
 
 
+def test_softmax_over_long_rows_takes_a_block_per_row():
+    """Rows along the last dim at least a block wide: one block per row (reads coalesced), with -inf masking."""
+    x, xd = both(lambda: sample(5, 70, dtype=tcli.float64, seed=40))
+    x[1, 3] = xd[1, 3] = float("-inf")
+    x.requires_grad_()
+    xd.requires_grad_()
+    g = sample(5, 70, dtype=tcli.float64, seed=41)
+    for fn in (F.softmax, F.log_softmax):
+        y, yd = fn(x, -1), fn(xd, -1)
+        close(yd, y, rtol=1e-12, atol=1e-15)
+        (gx,) = tcli.autograd.grad(y, x, g)
+        (gxd,) = tcli.autograd.grad(yd, xd, g.cuda())
+        close(gxd, gx, rtol=1e-10, atol=1e-14)
+    logits, ld = both(lambda: sample(6, 40, seed=42))
+    target = tcli.tensor([0, 39, 7, 7, 20, 1])
+    close(F.cross_entropy(ld, target.cuda()), F.cross_entropy(logits, target))
+
+
 @pytest.mark.parametrize("shapes", [((5, 7), (7, 3)), ((1, 16), (16, 17)), ((33, 20), (20, 18)), ((4, 0), (0, 3))])
 def test_mm_and_matmul(shapes):
     (sa, sb) = shapes

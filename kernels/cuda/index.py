@@ -19,16 +19,21 @@ from .launch import grid_for
 _ATOMIC = {np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, np.uint32, np.uint64)}
 
 
+@cuda.jit(device=True)
+def _row_offset(r, rshape, rstrides):
+    """Offset of element r (row-major) of a row laid out with rshape/rstrides."""
+    off = 0
+    for d in range(len(rshape) - 1, -1, -1):
+        off += (r % rshape[d]) * rstrides[d]
+        r //= rshape[d]
+    return off
+
+
 @cuda.jit
 def _gather_rows(out, src, offsets, rows, rshape, rstrides):
     j = cuda.grid(1)
     while j < out.shape[0]:
-        off = offsets[j // rows]
-        rest = j % rows
-        for d in range(len(rshape) - 1, -1, -1):
-            off += (rest % rshape[d]) * rstrides[d]
-            rest //= rshape[d]
-        out[j] = src[off]
+        out[j] = src[offsets[j // rows] + _row_offset(j % rows, rshape, rstrides)]
         j += cuda.gridsize(1)
 
 
@@ -36,11 +41,7 @@ def _gather_rows(out, src, offsets, rows, rshape, rstrides):
 def _scatter_rows(dst, offsets, rows, rshape, rstrides, src, accumulate):
     j = cuda.grid(1)
     while j < src.shape[0]:
-        off = offsets[j // rows]
-        rest = j % rows
-        for d in range(len(rshape) - 1, -1, -1):
-            off += (rest % rshape[d]) * rstrides[d]
-            rest //= rshape[d]
+        off = offsets[j // rows] + _row_offset(j % rows, rshape, rstrides)
         if accumulate:
             cuda.atomic.add(dst, off, src[j])
         else:

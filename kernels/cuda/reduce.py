@@ -160,13 +160,11 @@ def reduce(op, out, x, outer, red, inner):
     if outputs == 1 and red >= 8 * _BLOCK:  # a whole tensor: partial results from many blocks, then one block
         blocks = min(_MAX_PARTIALS, red // _BLOCK)
         partials = cuda.device_array(blocks, x.dtype)
-        _kernel(_partials, "sum" if op == "mean" else op, x.dtype)[blocks, _BLOCK](partials, x.array, red)
-        total = _kernel(_per_block, op, x.dtype)
-        if op == "mean":  # the partials hold sums: the mean divides by every element, not by the block count
-            _kernel(_per_block, "sum", x.dtype)[1, _BLOCK](out.array, partials, 1, blocks, 1)
+        combine = "sum" if op == "mean" else op  # the partials of a mean are sums: it divides by every element
+        _kernel(_partials, combine, x.dtype)[blocks, _BLOCK](partials, x.array, red)
+        _kernel(_per_block, combine, x.dtype)[1, _BLOCK](out.array, partials, 1, blocks, 1)
+        if op == "mean":
             _scale[1, 1](out.array, red)
-        else:
-            total[1, _BLOCK](out.array, partials, 1, blocks, 1)
     elif outputs < 64 and red >= 4 * _BLOCK:
         _kernel(_per_block, op, x.dtype)[min(outputs, 1024), _BLOCK](out.array, x.array, outer, red, inner)
     else:

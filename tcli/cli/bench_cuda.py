@@ -8,13 +8,8 @@ reported without a target. Under numba's simulator the sizes shrink to a smoke t
 
 from __future__ import annotations
 
-import os
-
+from ..cuda import _simulated
 from .bench import Libs, Target, Workload
-
-
-def _simulated() -> bool:
-    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
 
 
 def _size(real: int, simulated: int) -> int:

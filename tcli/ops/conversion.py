@@ -33,16 +33,9 @@ def _cast(x: Tensor, dtype) -> Tensor:
 
 def _move(x: Tensor, device) -> Tensor:
     """A copy of x on ``device`` (dense), recorded as ToCopyBackward0 like PyTorch's .to()."""
-    if x._device.type == "cuda":
-        src = x if x._dense else D.contiguous_copy(x)
-        host = D.backend(x._device).to_host(src._buf)
-    else:
-        src = x if x._dense else D.contiguous_copy(x)
-        host = src._buf
-    if device.type == "cuda":
-        buf = D.backend(device).from_host(host)
-    else:
-        buf = host if host is not x._buf else host.copy()
+    src = x if x._dense else D.contiguous_copy(x)
+    host = src._buf if x._device.type == "cpu" else D.backend(x._device).to_host(src._buf)  # a fresh copy
+    buf = host if device.type == "cpu" else D.backend(device).from_host(host)
     from .._tensor import layout_of
     result = Tensor._make(buf, x._shape, layout_of(x._shape)[1], 0, x._dtype, dense=True, device=device)
     if _requires(x):
@@ -154,11 +147,7 @@ def pin_memory(input, device=None):
 
 
 def is_pinned(input, device=None):
-    if input._device.type != "cpu" or "backend" not in _cuda_state():
+    from .. import cuda as _cuda
+    if input._device.type != "cpu" or not _cuda.is_initialized():  # nothing is pinned before CUDA starts
         return False
-    return _cuda_state()["backend"].is_pinned(input._buf)
-
-
-def _cuda_state():
-    from ..cuda import _state
-    return _state
+    return _cuda.backend().is_pinned(input._buf)

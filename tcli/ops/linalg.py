@@ -10,7 +10,7 @@ from ..device import CPU
 from ..errors import by, hint
 from . import _dispatch as D
 from ._util import broadcast_shapes
-from .pointwise import _check_device, _requires
+from .pointwise import _requires
 from .shape import expand, reshape, t, transpose, unsqueeze
 
 
@@ -86,7 +86,7 @@ def mm(input, mat2, *, out=None):
 
 
 def _checked_mm(input, mat2):
-    _check_device(input, mat2)
+    D.check_same_device(input, mat2)
     if input.dim() != 2:
         raise RuntimeError("self must be a matrix"
                            + hint(f"mm multiplies 2-D matrices but the first argument is {input.dim()}-D with shape "

@@ -62,7 +62,6 @@ def _tensor_result(a: Tensor, b: Tensor):
     return a._dtype if a._dtype is b._dtype else _dt.result_type(a, b)
 
 
-_check_device = D.check_same_device
 
 
 def _as_tensor_operand(x, like: Tensor):

@@ -99,8 +99,15 @@ def reset_peak_memory_stats(device=None) -> None:
         backend().reset_peak_memory_stats()
 
 
+def memory_reserved(device=None) -> int:
+    """Bytes held on the device: blocks of live tensors plus the cache of freed blocks."""
+    return backend().memory_reserved() if is_initialized() else 0
+
+
 def empty_cache() -> None:
-    """Device buffers are freed when their tensors die; there is no cache to empty."""
+    """Gives the cached blocks of dead tensors back to the device (live tensors keep theirs)."""
+    if is_initialized():
+        backend().empty_cache()
 
 
 def _require():

@@ -8,13 +8,16 @@ NotImplementedError (buffer.py).
 
 from __future__ import annotations
 
+from . import compat  # noqa: F401  (first: numba-cuda must compile under numpy 2.5)
 from .buffer import (  # noqa: F401
     DeviceBuffer,
     alloc,
+    empty_cache,
     from_host,
     is_pinned,
     max_memory_allocated,
     memory_allocated,
+    memory_reserved,
     not_supported,
     pinned_copy,
     reset_peak_memory_stats,

@@ -4,6 +4,12 @@ A ``DeviceBuffer`` wraps numba's device array. It answers what tcli's Python cod
 (shape, dtype, size in bytes) but refuses to act as host memory: numpy and the CPU kernels cannot read
 it, and an op that has no CUDA kernel yet raises a clear NotImplementedError instead of reading device
 memory as if it were the host's.
+
+Device memory comes from a cache of blocks, as PyTorch's allocator does: cudaMalloc/cudaFree cost tens of
+microseconds to milliseconds and cudaFree waits for the device, far more than the kernel of a small op. A
+buffer's block goes back to the cache when the buffer dies and serves the next request of its size class.
+Every kernel and copy runs on the one default stream, so work queued on a reused block always runs after the
+work of its previous owner.
 """
 
 from __future__ import annotations
@@ -13,9 +19,17 @@ import weakref
 
 import numpy as np
 from numba import cuda
+from numba.cuda.cudadrv.driver import CudaAPIError
 from numba.extending import typeof_impl
 
-_allocated = [0, 0]  # bytes live now, the most ever live
+_allocated = [0, 0]  # bytes of blocks in use now, the most ever in use
+_cache: dict[int, list] = {}  # block size -> free blocks (uint8 device arrays) whose buffers died
+_cached = [0]  # bytes held in _cache
+# id(buffer) -> (size class, block, array) of each live buffer from the cache. The block and array are held
+# here, not only by the buffer: a buffer can die in a reference cycle, and the garbage collector runs the
+# weakref callbacks of everything reachable only from such a cycle (numba's callback frees the device memory)
+# before it runs the buffer's __del__, which would then return freed memory to the cache.
+_owned: dict = {}
 
 
 class _Flags:
@@ -23,18 +37,19 @@ class _Flags:
 
 
 class DeviceBuffer:
-    __slots__ = ("array", "shape", "dtype", "__weakref__")
+    __slots__ = ("array", "shape", "dtype", "base", "__weakref__")
     flags = _Flags()
 
-    def __init__(self, array, owner=True):
+    def __init__(self, array, base=None):
         self.array = array
         self.shape = (array.shape[0],)
         self.dtype = np.dtype(array.dtype)
-        if owner:  # views of another buffer's memory (view()) are not counted twice
-            nbytes = self.shape[0] * self.dtype.itemsize
-            _allocated[0] += nbytes
-            _allocated[1] = max(_allocated[1], _allocated[0])
-            weakref.finalize(self, _release, nbytes)
+        self.base = base  # the buffer whose block this one views (view()): it must outlive this one
+
+    def __del__(self):
+        owned = _owned.pop(id(self), None)
+        if owned is not None:
+            _release(*owned)
 
     @property
     def itemsize(self) -> int:
@@ -72,11 +87,7 @@ class DeviceBuffer:
 
     def view(self, dtype):
         """The same memory as another dtype of the same size (kernels that only move bits use it)."""
-        return DeviceBuffer(self.array.view(np.dtype(dtype)), owner=False)
-
-
-def _release(nbytes):
-    _allocated[0] -= nbytes
+        return DeviceBuffer(self.array.view(np.dtype(dtype)), base=self)
 
 
 def not_supported() -> NotImplementedError:
@@ -110,13 +121,67 @@ def _no_cpu_kernel(value, context):
     raise not_supported()
 
 
+def block_size(nbytes: int) -> int:
+    """The size class of a request: 512-byte steps up to 1 MiB, then four steps per doubling, so a request
+    of a slightly different size reuses a cached block (at most a quarter of it unused)."""
+    if nbytes <= 1 << 20:
+        return max(512, -(-nbytes // 512) * 512)
+    step = 1 << (nbytes.bit_length() - 3)
+    return -(-nbytes // step) * step
+
+
 def alloc(n: int, np_dtype) -> DeviceBuffer:
-    return DeviceBuffer(cuda.device_array(max(n, 0), np.dtype(np_dtype)))
+    dtype = np.dtype(np_dtype)
+    n = max(n, 0)
+    size = block_size(n * dtype.itemsize)
+    free = _cache.get(size)
+    if free:
+        block, array = free.pop()
+        _cached[0] -= size
+        if array.shape[0] != n or array.dtype != dtype:  # a training loop asks for the same shapes each step:
+            array = block[:n * dtype.itemsize].view(dtype)  # reusing numba's array object saves ~20 us a call
+    else:
+        block = _new_block(size)
+        array = block[:n * dtype.itemsize].view(dtype)
+    _allocated[0] += size
+    _allocated[1] = max(_allocated[1], _allocated[0])
+    buf = DeviceBuffer(array)
+    _owned[id(buf)] = (size, block, array)
+    return buf
+
+
+def _new_block(size: int):
+    try:
+        return cuda.device_array(size, np.uint8)
+    except CudaAPIError:  # out of memory, perhaps only because of the cache
+        if not _cached[0]:
+            raise
+        empty_cache()
+        return cuda.device_array(size, np.uint8)
+
+
+def _release(size, block, array):
+    _allocated[0] -= size
+    _cache.setdefault(size, []).append((block, array))
+    _cached[0] += size
+
+
+def empty_cache() -> None:
+    """Frees the cached blocks (the device memory of live tensors stays)."""
+    _cache.clear()
+    _cached[0] = 0
+
+
+def memory_reserved() -> int:
+    return _allocated[0] + _cached[0]
 
 
 def from_host(host: np.ndarray) -> DeviceBuffer:
     """A device copy of a C-contiguous 1-D host array."""
-    return DeviceBuffer(cuda.to_device(np.ascontiguousarray(host)))
+    buf = alloc(host.shape[0], host.dtype)
+    if host.shape[0]:
+        buf.array.copy_to_device(np.ascontiguousarray(host))
+    return buf
 
 
 def to_host(buf: DeviceBuffer) -> np.ndarray:

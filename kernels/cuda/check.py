@@ -113,10 +113,10 @@ def _signatures():
     for t in (f32, f64, i64):
         yield (f"sort_rows {t}", IX._sorter(np.dtype(str(t))).py_func, (arr(t), arr(i64), arr(t), i64, b1), t == f32)
     for t in (f32, f64, i64):
-        for template in (L._gemm, L._gemm_blocked):
-            kernel = L._kernel(np.dtype(str(t)), template)
-            yield (f"gemm{template.__name__} {t}", kernel.py_func, (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64,
-                                                                    i64, i64, i64, i64, i64, i64, i64), t == f32)
+        for template, tile in [(L._gemm, None)] + [(L._gemm_blocked, tile) for tile in L.CONFIGS]:
+            kernel = L._kernel(np.dtype(str(t)), template, tile)
+            yield (f"gemm{template.__name__}{tile or ''} {t}", kernel.py_func,
+                   (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64, i64, i64, i64, i64, i64, i64, i64), t == f32)
     for t in (f32, f64):
         is32 = t == f32
         yield (f"softmax {t}", RW._softmax.py_func, (arr(t), arr(t), i64, i64, i64, b1), is32)

@@ -12,9 +12,9 @@ import types as pytypes
 import numpy as np
 from numba import cuda, from_dtype, int64
 
-from .buffer import to_host
+from .buffer import from_host, to_host
 from .fallback import on_host
-from .launch import grid_for
+from .launch import grid_for, jit
 
 _ATOMIC = {np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, np.uint32, np.uint64)}
 
@@ -29,7 +29,7 @@ def _row_offset(r, rshape, rstrides):
     return off
 
 
-@cuda.jit
+@jit
 def _gather_rows(out, src, offsets, rows, rshape, rstrides):
     j = cuda.grid(1)
     while j < out.shape[0]:
@@ -37,19 +37,21 @@ def _gather_rows(out, src, offsets, rows, rshape, rstrides):
         j += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _scatter_rows(dst, offsets, rows, rshape, rstrides, src, accumulate):
     j = cuda.grid(1)
     while j < src.shape[0]:
-        off = offsets[j // rows] + _row_offset(j % rows, rshape, rstrides)
-        if accumulate:
-            cuda.atomic.add(dst, off, src[j])
-        else:
-            dst[off] = src[j]
+        base = offsets[j // rows]
+        if base >= 0:  # -1: a repeated index whose row a later one overwrites
+            off = base + _row_offset(j % rows, rshape, rstrides)
+            if accumulate:
+                cuda.atomic.add(dst, off, src[j])
+            else:
+                dst[off] = src[j]
         j += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _gather_dim(out, src, s_off, s_strides, idx, shape, dim):
     p = cuda.grid(1)
     while p < out.shape[0]:
@@ -62,7 +64,7 @@ def _gather_dim(out, src, s_off, s_strides, idx, shape, dim):
         p += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _scatter_dim(dst, d_off, d_strides, idx, src, s_off, s_strides, shape, dim, accumulate):
     p = cuda.grid(1)
     while p < idx.shape[0]:
@@ -88,7 +90,7 @@ def gather_rows(out, src, offsets, rshape, rstrides):
     if count == 0 or out.shape[0] == 0:
         return
     blocks, threads = grid_for(out.shape[0])
-    _gather_rows[blocks, threads](out.array, src.array, cuda.to_device(offsets), out.shape[0] // count,
+    _gather_rows[blocks, threads](out.array, src.array, from_host(offsets).array, out.shape[0] // count,
                                   _small(rshape), _small(rstrides))
 
 
@@ -100,9 +102,22 @@ def scatter_rows(dst, offsets, rshape, rstrides, src, accumulate):
         from .. import cpu
         on_host("scatter_rows", cpu.scatter_rows)(dst, offsets, rshape, rstrides, src, accumulate)
         return
+    if not accumulate:
+        offsets = _last_writes(offsets)
     blocks, threads = grid_for(src.shape[0])
-    _scatter_rows[blocks, threads](dst.array, cuda.to_device(offsets), src.shape[0] // count, _small(rshape),
+    _scatter_rows[blocks, threads](dst.array, from_host(offsets).array, src.shape[0] // count, _small(rshape),
                                    _small(rstrides), src.array, bool(accumulate))
+
+
+def _last_writes(offsets: np.ndarray) -> np.ndarray:
+    """offsets with each repeated one but the last set to -1 (skipped): threads race, so without this a GPU
+    keeps any of the values written to one place; the CPU, like PyTorch's, keeps the last."""
+    last = offsets.shape[0] - 1 - np.unique(offsets[::-1], return_index=True)[1]
+    if last.shape[0] == offsets.shape[0]:
+        return offsets
+    kept = np.full(offsets.shape[0], -1, offsets.dtype)
+    kept[last] = offsets[last]
+    return kept
 
 
 def gather_dim(out, src, s_off, s_strides, idx, shape, dim):
@@ -193,7 +208,7 @@ def _sorter(dtype):
         scope["DTYPE"] = from_dtype(dtype)
         scope["_sorts_before"] = cuda.jit(device=True)(
             pytypes.FunctionType(_sorts_before.__code__, scope, "_sorts_before"))
-        kernel = _sorters[dtype.str] = cuda.jit(pytypes.FunctionType(_bitonic.__code__, scope,
+        kernel = _sorters[dtype.str] = jit(pytypes.FunctionType(_bitonic.__code__, scope,
                                                                      f"cuda_bitonic_{dtype.name}"))
     return kernel
 

@@ -12,13 +12,13 @@ import math
 import numpy as np
 from numba import cuda
 
-from .launch import SIMULATOR, grid_for
+from .launch import SIMULATOR, grid_for, jit
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
     from .simmath import math  # noqa: F811
 
 
-@cuda.jit
+@jit
 def _sgd(p, g, buf, sign, wd, momentum, keep, neg_lr, has_momentum, first, nesterov):
     i = cuda.grid(1)
     while i < p.shape[0]:
@@ -33,7 +33,7 @@ def _sgd(p, g, buf, sign, wd, momentum, keep, neg_lr, has_momentum, first, neste
         i += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _adam(p, g, m, v, vmax, sign, wd, decay, w1, one, beta2, w2, bc2_sqrt, eps, neg_step, amsgrad, decoupled):
     small, w1_minus_1 = w1 < 0.5, w1 - one
     i = cuda.grid(1)
@@ -59,7 +59,7 @@ def _adam(p, g, m, v, vmax, sign, wd, decay, w1, one, beta2, w2, bc2_sqrt, eps, 
         i += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _rmsprop(p, g, sq, gavg, buf, sign, wd, alpha, w, one, eps, momentum, neg_lr, centered, has_momentum):
     small, w_minus_1 = w < 0.5, w - one
     i = cuda.grid(1)
@@ -84,7 +84,7 @@ def _rmsprop(p, g, sq, gavg, buf, sign, wd, alpha, w, one, eps, momentum, neg_lr
         i += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _adagrad(p, g, total, sign, wd, eps, neg_clr):
     i = cuda.grid(1)
     while i < p.shape[0]:

@@ -10,7 +10,8 @@ import types
 
 from numba import cuda, from_dtype
 
-from .launch import THREADS, grid_for
+from .buffer import alloc
+from .launch import THREADS, grid_for, jit
 
 
 def _sum(acc, x):
@@ -148,7 +149,7 @@ def _kernel(template, op, dtype):
         name = f"cuda{template.__name__}_{op}_{dtype.name}"
         body = types.FunctionType(template.__code__, scope, name)
         body.__qualname__ = name
-        kernel = _kernels[key] = cuda.jit(body)
+        kernel = _kernels[key] = jit(body)
     return kernel
 
 
@@ -159,7 +160,7 @@ def reduce(op, out, x, outer, red, inner):
     outputs = outer * inner
     if outputs == 1 and red >= 8 * _BLOCK:  # a whole tensor: partial results from many blocks, then one block
         blocks = min(_MAX_PARTIALS, red // _BLOCK)
-        partials = cuda.device_array(blocks, x.dtype)
+        partials = alloc(blocks, x.dtype).array
         combine = "sum" if op == "mean" else op  # the partials of a mean are sums: it divides by every element
         _kernel(_partials, combine, x.dtype)[blocks, _BLOCK](partials, x.array, red)
         _kernel(_per_block, combine, x.dtype)[1, _BLOCK](out.array, partials, 1, blocks, 1)
@@ -172,7 +173,7 @@ def reduce(op, out, x, outer, red, inner):
         _kernel(_per_thread, op, x.dtype)[blocks, threads](out.array, x.array, outer, red, inner)
 
 
-@cuda.jit
+@jit
 def _scale(o, n):
     o[0] = o[0] / n
 

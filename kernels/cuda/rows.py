@@ -12,8 +12,8 @@ import types
 import numpy as np
 from numba import cuda, from_dtype
 
-from .buffer import DeviceBuffer
-from .launch import MAX_BLOCKS, SIMULATOR, THREADS, grid_for
+from .buffer import DeviceBuffer, alloc, from_host
+from .launch import MAX_BLOCKS, SIMULATOR, THREADS, grid_for, jit
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
     from .simmath import math  # noqa: F811
@@ -22,7 +22,7 @@ DTYPE = None
 MAX_ROW_BLOCKS = 65535 if not SIMULATOR else MAX_BLOCKS  # the row kernels stride over rows past this
 
 
-@cuda.jit
+@jit
 def _softmax(o, x, outer, red, inner, log):
     j = cuda.grid(1)
     while j < outer * inner:
@@ -50,7 +50,7 @@ def _softmax(o, x, outer, red, inner, log):
         j += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _softmax_backward(gi, g, y, outer, red, inner, log):
     j = cuda.grid(1)
     while j < outer * inner:
@@ -65,7 +65,7 @@ def _softmax_backward(gi, g, y, outer, red, inner, log):
         j += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _arg_reduce(values, indices, x, outer, red, inner, largest):
     """The best value along each row and its first index; NaN is best, as in PyTorch."""
     j = cuda.grid(1)
@@ -84,7 +84,7 @@ def _arg_reduce(values, indices, x, outer, red, inner, largest):
         j += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _logsumexp(o, x, outer, red, inner):
     j = cuda.grid(1)
     while j < outer * inner:
@@ -104,7 +104,7 @@ def _logsumexp(o, x, outer, red, inner):
         j += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _variance(o, x, outer, red, inner, correction):
     """Two passes along each row (mean, then squared deviations), divided by red - correction."""
     j = cuda.grid(1)
@@ -123,7 +123,7 @@ def _variance(o, x, outer, red, inner, correction):
         j += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _nll_pick(picked, logp, classes, target, ignore_index):
     """picked[i] = logp[i, t_i] (0 where ignored or out of range: the host reports those)."""
     i = cuda.grid(1)
@@ -133,7 +133,7 @@ def _nll_pick(picked, logp, classes, target, ignore_index):
         i += cuda.gridsize(1)
 
 
-@cuda.jit
+@jit
 def _nll_scatter(grad, classes, target, coef, ignore_index):
     i = cuda.grid(1)
     while i < target.shape[0]:
@@ -226,7 +226,7 @@ def _row_kernel(template, dtype):
         scope["DTYPE"] = from_dtype(dtype)
         scope["_row_tree"] = cuda.jit(device=True)(types.FunctionType(_row_tree.__code__, scope, "_row_tree"))
         name = f"cuda{template.__name__}_{dtype.name}"
-        kernel = _row_kernels[key] = cuda.jit(types.FunctionType(template.__code__, scope, name))
+        kernel = _row_kernels[key] = jit(types.FunctionType(template.__code__, scope, name))
     return kernel
 
 
@@ -277,7 +277,7 @@ def nll_forward(logp, classes, target, weight, ignore_index, losses):
     rows = target.shape[0]
     if rows == 0:
         return 0.0, 0.0, -1
-    picked = cuda.device_array(rows, np.float64)
+    picked = alloc(rows, np.float64).array
     blocks, threads = grid_for(rows)
     _nll_pick[blocks, threads](picked, logp.array, classes, target.array, ignore_index)
     t, values, w = _host(target), picked.copy_to_host(), _host(weight)
@@ -300,5 +300,5 @@ def nll_backward(grad, classes, target, weight, ignore_index, scale):
     kept = t != ignore_index
     coef = -(w[np.where(kept, t, 0)] if w.shape[0] else 1.0) * s
     blocks, threads = grid_for(rows)
-    _nll_scatter[blocks, threads](grad.array, classes, target.array, cuda.to_device(coef.astype(grad.dtype)),
+    _nll_scatter[blocks, threads](grad.array, classes, target.array, from_host(coef.astype(grad.dtype)).array,
                                   ignore_index)

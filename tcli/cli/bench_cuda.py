@@ -2,7 +2,7 @@
 
 Every call ends with a device synchronize, so a time covers the work and not just the launch. The targets
 are the CUDA issue's: elementwise add at 70% of PyTorch's bandwidth, SGEMM (PyTorch with TF32 off) at 40% of
-its FLOP/s, a host-to-device copy at 80% of PyTorch's (PyTorch's from pinned memory); the training steps are
+its FLOP/s, a host-to-device copy from pinned memory at 80% of PyTorch's; the training steps are
 reported without a target. Under numba's simulator the sizes shrink to a smoke test of the same code.
 """
 
@@ -72,11 +72,8 @@ def _host_to_device(n: int):
         host = libs.data(n, seed=5)
 
         def make(mod):
-            src = mod.from_numpy(host)
-            if mod is libs.torch:
-                src = src.pin_memory()
-                return lambda: src.to("cuda", non_blocking=True)
-            return lambda: src.to("cuda")
+            src = mod.from_numpy(host).pin_memory()
+            return lambda: src.to("cuda", non_blocking=True)
 
         return _candidates(libs, make)
     return setup
@@ -134,7 +131,7 @@ def cuda_workloads() -> list[Workload]:
         Workload(f"cuda_sgemm_{gemm_n}", _sgemm(gemm_n), Target(2.5), flops=2.0 * gemm_n ** 3,
                  note="float32, torch with TF32 off; target: 40% of torch's FLOP/s"),
         Workload("cuda_h2d_copy", _host_to_device(copy_n), Target(1.25),
-                 note=f"{copy_n * 4 / 2**20:g} MiB host to device (torch from pinned memory); target: 80% of torch"),
+                 note=f"{copy_n * 4 / 2**20:g} MiB pinned host to device; target: 80% of torch"),
         Workload("cuda_two_layer_step", _two_layer, note="the tutorial step (64x1000 -> 100 -> 10) on the GPU"),
         Workload("cuda_mlp_sgd_step", _mlp_sgd, note="784-256-10, batch 128, cross_entropy, SGD"),
     ]

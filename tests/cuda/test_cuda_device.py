@@ -4,6 +4,7 @@ Runs where tcli sees a CUDA device (a GPU, or numba's simulator: see tests/test_
 
 import numpy as np
 import pytest
+from numba import cuda
 
 import tcli
 
@@ -102,11 +103,37 @@ def test_memory_allocated_follows_live_tensors():
     gc.collect()
     before = tcli.cuda.memory_allocated()
     t = tcli.empty(1000, device="cuda")
-    assert tcli.cuda.memory_allocated() == before + 4000
-    assert tcli.cuda.max_memory_allocated() >= before + 4000
+    assert tcli.cuda.memory_allocated() == before + 4096  # a 512-byte multiple, as in PyTorch
+    assert tcli.cuda.max_memory_allocated() >= before + 4096
     del t
     gc.collect()
     assert tcli.cuda.memory_allocated() == before
+
+
+def test_freed_blocks_are_cached_and_reused_until_empty_cache():
+    import gc
+    gc.collect()
+    tcli.cuda.empty_cache()
+    assert tcli.cuda.memory_reserved() == tcli.cuda.memory_allocated()
+    t = tcli.full((3000,), 7.0, device="cuda")
+    address = t.data_ptr()
+    del t
+    gc.collect()
+    assert tcli.cuda.memory_reserved() == tcli.cuda.memory_allocated() + 12288  # kept for the next request
+    u = tcli.zeros(2950, device="cuda")  # the same 512-byte size class: the same block, zeroed
+    assert u.data_ptr() == address and tcli.cuda.memory_reserved() == tcli.cuda.memory_allocated()
+    assert u.sum().item() == 0.0
+    del u
+    gc.collect()
+    tcli.cuda.empty_cache()
+    assert tcli.cuda.memory_reserved() == tcli.cuda.memory_allocated()
+
+
+def test_block_sizes_waste_at_most_a_quarter():
+    block_size = tcli.cuda.backend().buffer.block_size
+    for nbytes in [1, 511, 512, 513, 4000, 2**20, 2**20 + 1, 3 * 2**20 + 7, 10**8 * 4, 2**33 - 1]:
+        size = block_size(nbytes)
+        assert size >= nbytes and size % 512 == 0 and (size - nbytes < 512 or size <= 1.25 * nbytes)
 
 
 def test_mixing_devices_raises_pytorchs_error_with_a_hint():
@@ -208,3 +235,29 @@ def test_cuda_array_interface():
     assert not hasattr(tcli.ones(2), "__cuda_array_interface__")  # CPU tensors do not offer it
     with pytest.raises(RuntimeError, match="requires grad"):
         _ = tcli.ones(2, device="cuda", requires_grad=True).__cuda_array_interface__
+
+
+
+def _scaled(out, x, n, scale, flip, offsets):
+    i = cuda.grid(1)
+    if i < n:
+        v = x[i] * scale + offsets[0] - offsets[1]
+        out[i] = -v if flip else v
+
+
+def test_kernel_launches_pass_every_kind_of_argument():
+    """On a GPU the second launch of a kernel with the same argument layout packs the arguments itself instead
+    of going through numba; every argument kind must arrive as numba would pass it, and fresh values each time."""
+    backend = tcli.cuda.backend()
+    launch = backend.launch
+    kernel = launch.jit(_scaled)
+    x = backend.from_host(np.arange(8, dtype=np.float32))
+    out = backend.alloc(8, np.float32)
+    for scale, flip, offsets in [(2.0, False, (1, 0)), (0.5, True, (0, 3)), (-1.0, False, (2, 2))]:
+        kernel[1, 32](out.array, x.array, 6, np.float32(scale), flip, offsets)
+        got = backend.to_host(out)[:6]
+        want = np.arange(6, dtype=np.float32) * np.float32(scale) + offsets[0] - offsets[1]
+        np.testing.assert_array_equal(got, -want if flip else want)
+    assert isinstance(kernel, launch.FastKernel) is not launch.SIMULATOR
+    if not launch.SIMULATOR:
+        assert all(plan for plan in kernel._plans.values())  # the fast path was taken, not numba's fallback

@@ -28,6 +28,18 @@ def test_getitem(key):
     same(x[key(i, x)], X[key(I, X)])
 
 
+def test_repeated_index_writes_keep_the_last_value_as_on_the_cpu():
+    """GPU threads writing one place race; the scatter skips all but the last write to each place."""
+    import numpy as np
+    last_writes = tcli.cuda.backend().index._last_writes
+    assert last_writes(np.array([5, 3, 5, 7, 3])).tolist() == [-1, -1, 5, 7, 3]
+    unique = np.array([4, 0, 8])
+    assert last_writes(unique) is unique
+    x = tcli.zeros(3, device="cuda")
+    x[tcli.tensor([1, 1, 1, 1], device="cuda")] = tcli.tensor([1.0, 2.0, 3.0, 4.0], device="cuda")
+    assert x.cpu().tolist() == [0.0, 4.0, 0.0]
+
+
 def test_setitem_and_index_put_with_repeated_indices():
     x, ref = X.cuda(), X.clone()
     x[I.cuda()] = 0.5

@@ -106,6 +106,19 @@ def test_binary(name, layout):
     close(op(bd[:1] if layout == "same" else bd, ad), op(b[:1] if layout == "same" else b, a))
 
 
+@pytest.mark.parametrize("n", [1, 511, 513, 1000, 4099])  # around and past four elements per thread of a grid
+def test_dense_kernels_cover_every_element(n):
+    """The dense kernels take four elements a trip, then the rest one at a time: no element skipped or doubled,
+    in place too."""
+    a, ad = both(lambda: sample(n, seed=30))
+    b, bd = both(lambda: sample(n, seed=31))
+    close(ad * bd - ad, a * b - a)
+    close(ad.exp(), a.exp())
+    ad.add_(bd)
+    a.add_(b)
+    close(ad, a)
+
+
 def test_in_place_ops_write_through_views():
     x, xd = both(lambda: sample(4, 5))
     y, yd = both(lambda: sample(4, 5, seed=3))
@@ -206,8 +219,8 @@ def test_mm_and_matmul(shapes):
 
 @pytest.mark.parametrize("dtype", [tcli.float32, tcli.float64])
 def test_register_blocked_gemm_for_whole_tiles(dtype):
-    """Products with a whole 64 x 64 output tile take the register-blocked kernel: edges, transposed operands,
-    batches."""
+    """Products with a whole 64 x 64 (or 128 x 128) output tile take a register-blocked kernel: edges,
+    transposed operands, batches."""
     a, ad = both(lambda: sample(70, 9, dtype=dtype, seed=20))
     b, bd = both(lambda: sample(9, 66, dtype=dtype, seed=21))
     tol = dict(rtol=RTOL[dtype], atol=1e-5 if dtype is tcli.float32 else 1e-12)
@@ -215,6 +228,9 @@ def test_register_blocked_gemm_for_whole_tiles(dtype):
     close(bd.t() @ ad.t(), b.t() @ a.t(), **tol)  # both operands read transposed, in place
     x, xd = both(lambda: sample(2, 64, 5, dtype=dtype, seed=22))
     close(xd @ xd.transpose(1, 2), x @ x.transpose(1, 2), **tol)
+    c, cd = both(lambda: sample(130, 11, dtype=dtype, seed=23))  # 128 x 128 tiles, with ragged edges
+    e, ed = both(lambda: sample(11, 131, dtype=dtype, seed=24))
+    close(cd @ ed, c @ e, **tol)
 
 
 def test_batched_matmul_and_vectors():

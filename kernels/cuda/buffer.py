@@ -136,10 +136,10 @@ def alloc(n: int, np_dtype) -> DeviceBuffer:
     size = block_size(n * dtype.itemsize)
     free = _cache.get(size)
     if free:
-        block, array = free.pop()
+        block, array = free.pop(_reusable(free, n, dtype))
         _cached[0] -= size
-        if array.shape[0] != n or array.dtype != dtype:  # a training loop asks for the same shapes each step:
-            array = block[:n * dtype.itemsize].view(dtype)  # reusing numba's array object saves ~20 us a call
+        if array.shape[0] != n or array.dtype != dtype:
+            array = block[:n * dtype.itemsize].view(dtype)
     else:
         block = _new_block(size)
         array = block[:n * dtype.itemsize].view(dtype)
@@ -148,6 +148,16 @@ def alloc(n: int, np_dtype) -> DeviceBuffer:
     buf = DeviceBuffer(array)
     _owned[id(buf)] = (size, block, array)
     return buf
+
+
+def _reusable(free: list, n: int, dtype) -> int:
+    """The index in ``free`` of a recent block whose array already has n elements of dtype (a training loop asks
+    for the same shapes every step, and making numba's array object costs ~10 us), else of the latest block."""
+    for index in range(len(free) - 1, max(len(free) - 9, -1), -1):
+        array = free[index][1]
+        if array.shape[0] == n and array.dtype == dtype:
+            return index
+    return -1
 
 
 def _new_block(size: int):

@@ -129,6 +129,19 @@ def test_freed_blocks_are_cached_and_reused_until_empty_cache():
     assert tcli.cuda.memory_reserved() == tcli.cuda.memory_allocated()
 
 
+def test_a_freed_block_of_the_same_shape_is_preferred():
+    """Within a size class, the block whose array already has the asked shape and dtype is reused as it is."""
+    buffer = tcli.cuda.backend().buffer
+    buffer.empty_cache()
+    first, second = buffer.alloc(1000, np.float32), buffer.alloc(1010, np.float32)  # one 4096-byte class
+    arrays = first.array, second.array
+    del first, second
+    again = buffer.alloc(1000, np.float32)
+    assert again.array is arrays[0] and again.shape == (1000,)
+    other = buffer.alloc(1010, np.float32)
+    assert other.array is arrays[1]
+
+
 def test_block_sizes_waste_at_most_a_quarter():
     block_size = tcli.cuda.backend().buffer.block_size
     for nbytes in [1, 511, 512, 513, 4000, 2**20, 2**20 + 1, 3 * 2**20 + 7, 10**8 * 4, 2**33 - 1]:

@@ -3,19 +3,22 @@
 Grid-stride loops let a kernel cover any size with a capped grid; the simulator runs each thread as a Python
 thread, so there the grid stays tiny.
 
-``jit(fn)`` is ``cuda.jit(fn)`` with a faster launch on a GPU. numba types every argument and marshals it
-through its generic argument machinery on each launch: about 20 us, several times what the GPU needs for the
-kernel of a small op, so training steps of small layers were bound by it. A ``FastKernel`` launches a kernel
-the first time through numba (which compiles it) and remembers, per argument layout, the compiled function and
-how numba passes each argument (from the kernel's own argument types: arrays as meminfo, parent, size,
-itemsize, data pointer, shape, strides; scalars as C values of their type). Later launches with that layout
-pack the arguments that way and call cuda.core's launch directly. Argument types it does not know keep
-numba's path, and so does everything under the simulator.
+``jit(fn)`` is ``cuda.jit(fn)`` with a disk cache and a faster launch on a GPU. numba types every argument and
+marshals it through its generic argument machinery on each launch: about 15 us, several times what the GPU
+needs for the kernel of a small op, so training steps of small layers were bound by it. A ``FastKernel``
+launches a kernel the first time through numba (which compiles it) and remembers, per argument layout, the
+compiled function and how numba passes each argument (from the kernel's own argument types: arrays as
+meminfo, parent, size, itemsize, data pointer, shape, strides; scalars as C values of their type). Later
+launches with that layout pack the arguments that way and call cuda.core's launch directly (about 5 us).
+Argument types it does not know keep numba's path, and so does everything under the simulator.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import os
+import types
 
 from numba import config, cuda
 
@@ -30,9 +33,31 @@ def grid_for(n: int) -> tuple[int, int]:
 
 
 def jit(fn):
-    """cuda.jit(fn) for a kernel, launched through FastKernel on a GPU."""
-    dispatcher = cuda.jit(fn)
-    return dispatcher if SIMULATOR else FastKernel(dispatcher)
+    """cuda.jit(fn) for a kernel: on a GPU cached on disk and launched through FastKernel.
+
+    numba invalidates a cached kernel only when the file defining it changes, and a kernel inlines helpers
+    and constants from other files; so the cached copy's name carries a hash of every source file here."""
+    if SIMULATOR:
+        return cuda.jit(fn)
+    name = f"{fn.__name__}_{source_tag()}"
+    named = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    named.__qualname__ = name
+    return FastKernel(cuda.jit(named, cache=True))
+
+
+_tag: list = []
+
+
+def source_tag() -> str:
+    if not _tag:
+        digest = hashlib.sha1()
+        folder = os.path.dirname(__file__)
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as f:
+                    digest.update(f.read())
+        _tag.append(digest.hexdigest()[:10])
+    return _tag[0]
 
 
 class _Unsupported(Exception):

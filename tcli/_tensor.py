@@ -460,12 +460,18 @@ class Tensor:
     def __dlpack__(self, stream=None, **kwargs):
         if self._requires_grad:
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        if self._device.type == "cuda":
+            from . import cuda
+            if stream not in (None, -1, 1):  # 1: the legacy default stream, where tcli's kernels run
+                cuda.synchronize()
+            return cuda.backend().dlpack.export(self.data_ptr(), self._shape, self._strides,
+                                                np.dtype(self._dtype.np), self, self._device.index or 0)
         if stream is not None:
             kwargs["stream"] = stream
         return self._np().__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
-        return (1, 0)  # kDLCPU
+        return (2, self._device.index or 0) if self._device.type == "cuda" else (1, 0)  # kDLCUDA, kDLCPU
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._np().copy(), self._requires_grad))

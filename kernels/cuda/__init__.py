@@ -8,7 +8,7 @@ NotImplementedError (buffer.py).
 
 from __future__ import annotations
 
-from . import compat  # noqa: F401  (first: numba-cuda must compile under numpy 2.5)
+from . import compat, dlpack  # noqa: F401  (compat first: numba-cuda must compile under numpy 2.5)
 from .buffer import (  # noqa: F401
     DeviceBuffer,
     alloc,

@@ -251,9 +251,17 @@ def _wrap_numpy(arr) -> Tensor:
 
 
 def from_dlpack(obj) -> Tensor:
-    """A tensor sharing memory with any object that exports DLPack (numpy, PyTorch, ...)."""
+    """A tensor sharing memory with any object that exports DLPack (numpy, PyTorch, CuPy, ...); CUDA arrays are
+    taken through their __cuda_array_interface__."""
     if isinstance(obj, Tensor):
         return obj
+    device = getattr(obj, "__dlpack_device__", None)
+    if device is not None and device()[0] == 2:  # kDLCUDA
+        from .. import cuda
+        target = check_device(as_device(f"cuda:{device()[1]}"))
+        buf, shape, strides, np_dtype = cuda.backend().dlpack.from_interface(obj)
+        return Tensor._make(buf, tuple(shape), strides, 0, _dt.from_numpy_dtype(np_dtype), None,
+                            contiguous_strides(shape) == strides, device=target)
     return _wrap_numpy(np.from_dlpack(obj))
 
 

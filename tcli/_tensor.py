@@ -461,11 +461,10 @@ class Tensor:
         if self._requires_grad:
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         if self._device.type == "cuda":
-            from . import cuda
-            if stream not in (None, -1, 1):  # 1: the legacy default stream, where tcli's kernels run
-                cuda.synchronize()
-            return cuda.backend().dlpack.export(self.data_ptr(), self._shape, self._strides,
-                                                np.dtype(self._dtype.np), self, self._device.index or 0)
+            raise BufferError("tcli cannot export CUDA tensors through DLPack yet"
+                              + hint("PyTorch, CuPy and numba take them without a copy through "
+                                     "__cuda_array_interface__: torch.as_tensor(t, device='cuda'), "
+                                     "cupy.asarray(t), numba.cuda.as_cuda_array(t)."))
         if stream is not None:
             kwargs["stream"] = stream
         return self._np().__dlpack__(**kwargs)

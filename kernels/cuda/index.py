@@ -90,7 +90,8 @@ def gather_rows(out, src, offsets, rshape, rstrides):
     if count == 0 or out.shape[0] == 0:
         return
     blocks, threads = grid_for(out.shape[0])
-    _gather_rows[blocks, threads](out.array, src.array, from_host(offsets).array, out.shape[0] // count,
+    rows = from_host(offsets)  # a local: its block must not go back to the cache before the launch
+    _gather_rows[blocks, threads](out.array, src.array, rows.array, out.shape[0] // count,
                                   _small(rshape), _small(rstrides))
 
 
@@ -105,7 +106,8 @@ def scatter_rows(dst, offsets, rshape, rstrides, src, accumulate):
     if not accumulate:
         offsets = _last_writes(offsets)
     blocks, threads = grid_for(src.shape[0])
-    _scatter_rows[blocks, threads](dst.array, from_host(offsets).array, src.shape[0] // count, _small(rshape),
+    rows = from_host(offsets)  # a local: its block must not go back to the cache before the launch
+    _scatter_rows[blocks, threads](dst.array, rows.array, src.shape[0] // count, _small(rshape),
                                    _small(rstrides), src.array, bool(accumulate))
 
 

@@ -64,16 +64,35 @@ class _Unsupported(Exception):
     """An argument type FastKernel leaves to numba."""
 
 
+_INT64 = (-(2 ** 63), 2 ** 63)
+
+
 def _layout_key(value):
-    """What decides the compiled kernel and the packing for an argument: its Python type, an array's dtype
-    and rank, a tuple's length and element type."""
+    """What decides the compiled kernel and the packing for an argument: its Python type (for an int, whether
+    numba types it int64 or uint64), each element of a tuple, an array's dtype, rank and layout."""
     kind = type(value)
+    if kind is int:
+        return int if _INT64[0] <= value < _INT64[1] else "uint64"
     if kind is tuple:
-        return kind, len(value), type(value[0]) if value else None
+        return tuple(map(_layout_key, value))
     view = getattr(value, "_strided_memory_view_shim", None)  # a device array (numba caches this view)
     if view is not None:
-        return kind, view.dtype, len(view.shape), view._layout.is_contiguous_c
+        layout = view._layout
+        return kind, view.dtype, len(view.shape), layout.is_contiguous_c, layout.is_contiguous_f
     return kind
+
+
+def _packable(numba_type, value) -> bool:
+    """Whether the fast path may pack this argument: arrays only as 1-D, C-contiguous device arrays (numba
+    copies host arrays over, and types other layouts by rules the key does not follow)."""
+    from numba import types
+
+    if isinstance(numba_type, types.Array):
+        view = getattr(value, "_strided_memory_view_shim", None)
+        return view is not None and len(view.shape) == 1 and view._layout.is_contiguous_c
+    if isinstance(numba_type, types.BaseTuple):
+        return all(_packable(t, v) for t, v in zip(numba_type, value))
+    return True
 
 
 def _packer(numba_type):
@@ -141,6 +160,8 @@ class FastKernel:
     def _plan(self, args):
         try:
             compiled = self.dispatcher.overloads[tuple(self.dispatcher.typeof_pyval(a) for a in args)]
+            if not all(_packable(t, a) for t, a in zip(compiled.argument_types, args)):
+                return None
             if compiled.debug or getattr(compiled, "cooperative", False) or self.dispatcher.targetoptions.get(
                     "extensions"):
                 return None

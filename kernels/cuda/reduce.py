@@ -160,7 +160,8 @@ def reduce(op, out, x, outer, red, inner):
     outputs = outer * inner
     if outputs == 1 and red >= 8 * _BLOCK:  # a whole tensor: partial results from many blocks, then one block
         blocks = min(_MAX_PARTIALS, red // _BLOCK)
-        partials = alloc(blocks, x.dtype).array
+        scratch = alloc(blocks, x.dtype)  # held until both launches are queued
+        partials = scratch.array
         combine = "sum" if op == "mean" else op  # the partials of a mean are sums: it divides by every element
         _kernel(_partials, combine, x.dtype)[blocks, _BLOCK](partials, x.array, red)
         _kernel(_per_block, combine, x.dtype)[1, _BLOCK](out.array, partials, 1, blocks, 1)

@@ -277,7 +277,8 @@ def nll_forward(logp, classes, target, weight, ignore_index, losses):
     rows = target.shape[0]
     if rows == 0:
         return 0.0, 0.0, -1
-    picked = alloc(rows, np.float64).array
+    scratch = alloc(rows, np.float64)
+    picked = scratch.array
     blocks, threads = grid_for(rows)
     _nll_pick[blocks, threads](picked, logp.array, classes, target.array, ignore_index)
     t, values, w = _host(target), picked.copy_to_host(), _host(weight)
@@ -300,5 +301,6 @@ def nll_backward(grad, classes, target, weight, ignore_index, scale):
     kept = t != ignore_index
     coef = -(w[np.where(kept, t, 0)] if w.shape[0] else 1.0) * s
     blocks, threads = grid_for(rows)
-    _nll_scatter[blocks, threads](grad.array, classes, target.array, from_host(coef.astype(grad.dtype)).array,
+    coefs = from_host(coef.astype(grad.dtype))
+    _nll_scatter[blocks, threads](grad.array, classes, target.array, coefs.array,
                                   ignore_index)

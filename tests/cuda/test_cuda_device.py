@@ -274,3 +274,27 @@ def test_kernel_launches_pass_every_kind_of_argument():
     assert isinstance(kernel, launch.FastKernel) is not launch.SIMULATOR
     if not launch.SIMULATOR:
         assert all(plan for plan in kernel._plans.values())  # the fast path was taken, not numba's fallback
+
+
+def _store(out, value):
+    if cuda.grid(1) == 0:
+        out[0] = value
+
+
+def _add_pair(out, pair):
+    if cuda.grid(1) == 0:
+        out[0] = pair[0] + pair[1]
+
+
+def test_launches_tell_apart_arguments_numba_types_differently():
+    """An int numba types as uint64, and tuples whose elements differ in type, get launches of their own."""
+    backend = tcli.cuda.backend()
+    store, add_pair = backend.launch.jit(_store), backend.launch.jit(_add_pair)
+    out = backend.alloc(1, np.uint64)
+    for value in [5, 2 ** 64 - 1, 7, 2 ** 63]:
+        store[1, 32](out.array, value)
+        assert int(backend.to_host(out)[0]) == value
+    total = backend.alloc(1, np.float64)
+    for pair, want in [((1, 2), 3.0), ((1, 2.5), 3.5), ((1.5, 2), 3.5), ((4, 4), 8.0)]:
+        add_pair[1, 32](total.array, pair)
+        assert backend.to_host(total)[0] == want

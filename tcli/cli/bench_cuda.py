@@ -128,6 +128,8 @@ def cuda_workloads() -> list[Workload]:
     return [
         Workload("cuda_add_1e8" if not _simulated() else "cuda_add", _add(add_n), Target(1.43),
                  note=f"{add_n:,} float32, fresh output; target: 70% of torch's bandwidth"),
+        Workload("cuda_add_small", _add(1024),
+                 note="1,024 float32: the cost of one op (allocation, launch, tcli's Python), not of its kernel"),
         Workload(f"cuda_sgemm_{gemm_n}", _sgemm(gemm_n), Target(2.5), flops=2.0 * gemm_n ** 3,
                  note="float32, torch with TF32 off; target: 40% of torch's FLOP/s"),
         Workload("cuda_h2d_copy", _host_to_device(copy_n), Target(1.25),

@@ -8,14 +8,15 @@ import; a process that never divides never compiles a division kernel.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import types
 
 import numba
 from numba import njit
 
 from ..config import PARALLEL_MIN
+from ..templates import source_tag, specialise
+
+_SOURCES = os.path.dirname(__file__)  # every CPU kernel's source: part of each specialised kernel's name
 
 _OPTIONS = dict(cache=True, error_model="numpy", nogil=True)
 
@@ -28,15 +29,6 @@ def jit(fn=None, **extra):
     if fn is None:
         return lambda f: njit(**options)(f)
     return njit(**options)(fn)
-
-
-def specialise(template, name, **bindings):
-    """A copy of ``template`` named ``name`` whose globals also hold ``bindings``."""
-    scope = dict(template.__globals__)
-    scope.update(bindings)
-    fn = types.FunctionType(template.__code__, scope, name, template.__defaults__, template.__closure__)
-    fn.__qualname__ = name
-    return fn
 
 
 def serial_and_parallel(fn):
@@ -66,32 +58,12 @@ class KernelTable(dict):
                 cls(family, template, ops, parallel=True, fastmath=fastmath))
 
     def __missing__(self, op):
-        name = f"{self.family}_{op}{'_par' if self.parallel else ''}_{source_tag()}"
+        name = f"{self.family}_{op}{'_par' if self.parallel else ''}_{source_tag(_SOURCES)}"
         entry = self.ops[op]
         bindings = entry if isinstance(entry, dict) else {"OP": entry}
         fn = specialise(self.template, name, **{k: _jitted(v, self.fastmath) for k, v in bindings.items()})
         kernel = self[op] = jit(fn, parallel=self.parallel, fastmath=self.fastmath)
         return kernel
-
-
-_tag: list = []
-
-
-def source_tag() -> str:
-    """A hash of every kernel source file, part of each specialised kernel's name.
-
-    Numba invalidates a cached kernel only when the file defining it changes; a kernel inlines
-    scalar ops and helpers from other files too, so their source must be part of the cache key.
-    """
-    if not _tag:
-        digest = hashlib.sha1()
-        folder = os.path.dirname(__file__)
-        for name in sorted(os.listdir(folder)):
-            if name.endswith(".py"):
-                with open(os.path.join(folder, name), "rb") as f:
-                    digest.update(f.read())
-        _tag.append(digest.hexdigest()[:10])
-    return _tag[0]
 
 
 _scalar_functions: dict = {}

@@ -13,11 +13,11 @@ dtype (``_namespace``): a literal ``1.0`` would make numba compute float32 data 
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
 from numba import cuda, float64, from_dtype
 
+from ..templates import specialise
 from .fallback import on_host
 from .launch import SIMULATOR, grid_for, jit
 
@@ -841,13 +841,6 @@ _HELPERS = ("_sgn", "_floor", "_ceil", "_trunc", "_rint", "_fmod", "_floor_div",
 _namespaces: dict = {}
 
 
-def _rebuild(fn, namespace, name=None):
-    """fn's code over other globals (and under another name, which numba's disk cache keys on)."""
-    new = types.FunctionType(fn.__code__, namespace, name or fn.__name__, fn.__defaults__, fn.__closure__)
-    new.__qualname__ = name or fn.__qualname__
-    return new
-
-
 def _namespace(dtype):
     """This module's globals for kernels over ``dtype``: the constants in that float type (float64 for integer
     and bool data) and the helpers rebuilt as device functions over them."""
@@ -861,7 +854,7 @@ def _namespace(dtype):
             namespace.update({name: np.int64(globals()[name]) for name in _WHOLE_NUMBERS})
         namespace["_FLOAT"] = from_dtype(np.dtype(kind))
         for name in _HELPERS:
-            namespace[name] = cuda.jit(device=True)(_rebuild(globals()[name], namespace))
+            namespace[name] = cuda.jit(device=True)(specialise(globals()[name], scope=namespace))
     return namespace
 
 
@@ -876,8 +869,8 @@ class _Kernels(dict):
         op, dtype = key
         fn = self.ops[op]  # the contract functions send ops without a CUDA form to the host first
         namespace = dict(_namespace(dtype))
-        namespace["OP"] = cuda.jit(device=True)(_rebuild(fn, namespace))
-        kernel = self[key] = jit(_rebuild(self.template, namespace, f"{self.family}_{op}_{dtype.name}"))
+        namespace["OP"] = cuda.jit(device=True)(specialise(fn, scope=namespace))
+        kernel = self[key] = jit(specialise(self.template, f"{self.family}_{op}_{dtype.name}", namespace))
         return kernel
 
 

@@ -7,11 +7,10 @@ a CUDA atomic add run on the host (fallback.py).
 
 from __future__ import annotations
 
-import types as pytypes
-
 import numpy as np
 from numba import cuda, from_dtype, int64
 
+from ..templates import specialise
 from .buffer import from_host, to_host
 from .fallback import on_host
 from .launch import grid_for, jit
@@ -208,10 +207,8 @@ def _sorter(dtype):
     if kernel is None:
         scope = dict(_bitonic.__globals__)
         scope["DTYPE"] = from_dtype(dtype)
-        scope["_sorts_before"] = cuda.jit(device=True)(
-            pytypes.FunctionType(_sorts_before.__code__, scope, "_sorts_before"))
-        kernel = _sorters[dtype.str] = jit(pytypes.FunctionType(_bitonic.__code__, scope,
-                                                                     f"cuda_bitonic_{dtype.name}"))
+        scope["_sorts_before"] = cuda.jit(device=True)(specialise(_sorts_before, scope=scope))
+        kernel = _sorters[dtype.str] = jit(specialise(_bitonic, f"cuda_bitonic_{dtype.name}", scope))
     return kernel
 
 

@@ -16,11 +16,11 @@ Argument types it does not know keep numba's path, and so does everything under 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
-import types
 
 from numba import config, cuda
+
+from ..templates import source_tag, specialise
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
 THREADS = 32 if SIMULATOR else 256
@@ -39,25 +39,8 @@ def jit(fn):
     and constants from other files; so the cached copy's name carries a hash of every source file here."""
     if SIMULATOR:
         return cuda.jit(fn)
-    name = f"{fn.__name__}_{source_tag()}"
-    named = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
-    named.__qualname__ = name
+    named = specialise(fn, f"{fn.__name__}_{source_tag(os.path.dirname(__file__))}", fn.__globals__)
     return FastKernel(cuda.jit(named, cache=True))
-
-
-_tag: list = []
-
-
-def source_tag() -> str:
-    if not _tag:
-        digest = hashlib.sha1()
-        folder = os.path.dirname(__file__)
-        for name in sorted(os.listdir(folder)):
-            if name.endswith(".py"):
-                with open(os.path.join(folder, name), "rb") as f:
-                    digest.update(f.read())
-        _tag.append(digest.hexdigest()[:10])
-    return _tag[0]
 
 
 class _Unsupported(Exception):

@@ -5,10 +5,9 @@ least one 64 x 64 output tile, a simple 16 x 16 one (one output per thread) belo
 
 from __future__ import annotations
 
-import types
-
 from numba import cuda, from_dtype
 
+from ..templates import specialise
 from .launch import SIMULATOR, jit
 from .vector import load4
 
@@ -137,10 +136,7 @@ def _kernel(dtype, template=_gemm, tile=None):
             scope.update(shape, THREADS=threads, LOADS=shape["BM"] * shape["BK"] // threads, A_ROW=a_row,
                          SA_SIZE=shape["BK"] * a_row, SB_SIZE=shape["BK"] * shape["BN"],
                          ALIGN=None if SIMULATOR else 4 * dtype.itemsize)  # load4 reads 4 aligned elements
-        name = f"cuda{template.__name__}{tile or ''}_{dtype.name}"
-        body = types.FunctionType(template.__code__, scope, name)
-        body.__qualname__ = name
-        kernel = _kernels[key] = jit(body)
+        kernel = _kernels[key] = jit(specialise(template, f"cuda{template.__name__}{tile or ''}_{dtype.name}", scope))
     return kernel
 
 

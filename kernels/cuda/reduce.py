@@ -6,10 +6,9 @@ threads striding over the row, then a shared-memory tree (the simulator has no w
 
 from __future__ import annotations
 
-import types
-
 from numba import cuda, from_dtype
 
+from ..templates import specialise
 from .buffer import alloc
 from .launch import THREADS, grid_for, jit
 
@@ -144,12 +143,9 @@ def _kernel(template, op, dtype):
         combine, finish = _OPS[op] if template is not _scan else (_SCANS[op], _identity)
         scope = dict(template.__globals__)
         scope["DTYPE"] = from_dtype(dtype)
-        scope.update(OP=cuda.jit(device=True)(types.FunctionType(combine.__code__, scope, combine.__name__)),
-                     FIN=cuda.jit(device=True)(types.FunctionType(finish.__code__, scope, finish.__name__)))
-        name = f"cuda{template.__name__}_{op}_{dtype.name}"
-        body = types.FunctionType(template.__code__, scope, name)
-        body.__qualname__ = name
-        kernel = _kernels[key] = jit(body)
+        scope.update(OP=cuda.jit(device=True)(specialise(combine, scope=scope)),
+                     FIN=cuda.jit(device=True)(specialise(finish, scope=scope)))
+        kernel = _kernels[key] = jit(specialise(template, f"cuda{template.__name__}_{op}_{dtype.name}", scope))
     return kernel
 
 

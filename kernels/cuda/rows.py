@@ -7,11 +7,11 @@ Rows are x viewed as (outer, red, inner): one thread per (k, i) walks its row of
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
 from numba import cuda, from_dtype
 
+from ..templates import specialise
 from .buffer import DeviceBuffer, alloc, from_host
 from .launch import MAX_BLOCKS, SIMULATOR, THREADS, grid_for, jit
 
@@ -224,9 +224,8 @@ def _row_kernel(template, dtype):
     if kernel is None:
         scope = dict(template.__globals__)
         scope["DTYPE"] = from_dtype(dtype)
-        scope["_row_tree"] = cuda.jit(device=True)(types.FunctionType(_row_tree.__code__, scope, "_row_tree"))
-        name = f"cuda{template.__name__}_{dtype.name}"
-        kernel = _row_kernels[key] = jit(types.FunctionType(template.__code__, scope, name))
+        scope["_row_tree"] = cuda.jit(device=True)(specialise(_row_tree, scope=scope))
+        kernel = _row_kernels[key] = jit(specialise(template, f"cuda{template.__name__}_{dtype.name}", scope))
     return kernel
 
 

@@ -460,7 +460,8 @@ class Tensor:
     def __dlpack__(self, stream=None, **kwargs):
         if self._requires_grad:
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
-        if self._device.type == "cuda":
+        if self._device.type == "cuda":  # a capsule's deleter must be C code: a ctypes callback crashes the
+            # interpreter when it runs with an exception pending (a consumer failing, or unwinding)
             raise BufferError("tcli cannot export CUDA tensors through DLPack yet"
                               + hint("PyTorch, CuPy and numba take them without a copy through "
                                      "__cuda_array_interface__: torch.as_tensor(t, device='cuda'), "

@@ -8,11 +8,12 @@ NotImplementedError (buffer.py).
 
 from __future__ import annotations
 
-from . import compat, dlpack  # noqa: F401  (compat first: numba-cuda must compile under numpy 2.5)
+from . import compat  # noqa: F401  (first: numba-cuda must compile under numpy 2.5)
 from .buffer import (  # noqa: F401
     DeviceBuffer,
     alloc,
     empty_cache,
+    external,
     from_host,
     is_pinned,
     max_memory_allocated,

@@ -194,6 +194,19 @@ def from_host(host: np.ndarray) -> DeviceBuffer:
     return buf
 
 
+def external(pointer: int, n: int, np_dtype, owner, stream=None) -> DeviceBuffer:
+    """A buffer over n elements of another library's device memory at ``pointer``, kept alive by ``owner``."""
+    if not hasattr(cuda, "from_cuda_array_interface"):
+        raise TypeError("numba's CUDA simulator cannot share another library's device memory")
+    if stream not in (None, 1, 2):  # not a stream ordered with the legacy default one, where tcli's work runs
+        cuda.synchronize()
+    dtype = np.dtype(np_dtype)
+    if not n:
+        return DeviceBuffer(cuda.device_array(0, dtype))
+    interface = {"shape": (n,), "typestr": dtype.str, "data": (pointer, False), "strides": None, "version": 3}
+    return DeviceBuffer(cuda.from_cuda_array_interface(interface, owner=owner))
+
+
 def to_host(buf: DeviceBuffer) -> np.ndarray:
     if buf.shape[0] == 0:
         return np.empty(0, buf.dtype)

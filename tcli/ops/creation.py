@@ -232,22 +232,34 @@ def _wrap_numpy(arr) -> Tensor:
     if not arr.dtype.isnative:
         raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
                          "between byte orders is currently not supported.")
-    item = arr.itemsize
-    if any(s < 0 for s in arr.strides):
-        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
-                         "strides are not currently supported. (You can probably work around this by making a "
-                         "copy of your array  with array.copy().) ")
-    if any(s % item for s in arr.strides):
-        raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the numpy "
-                         "array to reallocate the memory.")
     shape = tuple(arr.shape)
-    strides = tuple(s // item for s in arr.strides)
+    strides = _element_strides(shape, arr.strides, arr.itemsize)
     if arr.flags.c_contiguous and arr.flags.aligned and arr.flags.writeable:
         buf = arr.reshape(-1)
         return Tensor._make(buf, shape, contiguous_strides(shape), 0, dtype, None, True)
-    extent = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
-    buf = np.lib.stride_tricks.as_strided(arr, (extent,), (item,), writeable=arr.flags.writeable)
+    buf = np.lib.stride_tricks.as_strided(arr, (_extent(shape, strides),), (arr.itemsize,),
+                                          writeable=arr.flags.writeable)
     return Tensor._make(buf, shape, strides, 0, dtype, None, False)
+
+
+def _element_strides(shape, byte_strides, item) -> tuple:
+    """Strides in elements of an array shared with another library (None: C-contiguous), with PyTorch's errors
+    for strides a tensor cannot have."""
+    if byte_strides is None:
+        return contiguous_strides(shape)
+    if any(s < 0 for s in byte_strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported. (You can probably work around this by making a "
+                         "copy of your array  with array.copy().) ")
+    if any(s % item for s in byte_strides):
+        raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the numpy "
+                         "array to reallocate the memory.")
+    return tuple(s // item for s in byte_strides)
+
+
+def _extent(shape, strides) -> int:
+    """Elements from the first to the last one a strided view reaches."""
+    return 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
 
 
 def from_dlpack(obj) -> Tensor:
@@ -257,12 +269,24 @@ def from_dlpack(obj) -> Tensor:
         return obj
     device = getattr(obj, "__dlpack_device__", None)
     if device is not None and device()[0] == 2:  # kDLCUDA
-        from .. import cuda
-        target = check_device(as_device(f"cuda:{device()[1]}"))
-        buf, shape, strides, np_dtype = cuda.backend().dlpack.from_interface(obj)
-        return Tensor._make(buf, tuple(shape), strides, 0, _dt.from_numpy_dtype(np_dtype), None,
-                            contiguous_strides(shape) == strides, device=target)
+        return _wrap_cuda_array(obj, check_device(as_device(f"cuda:{device()[1]}")))
     return _wrap_numpy(np.from_dlpack(obj))
+
+
+def _wrap_cuda_array(obj, device) -> Tensor:
+    """A tensor over another library's CUDA array, through its __cuda_array_interface__."""
+    desc = getattr(obj, "__cuda_array_interface__", None)
+    if desc is None:
+        raise TypeError(f"tcli takes CUDA arrays through __cuda_array_interface__, which this "
+                        f"{type(obj).__name__} does not have."
+                        + hint("copy it to the host first (e.g. torch: t.cpu()), then tcli.from_numpy / .cuda()."))
+    from .. import cuda
+    np_dtype = np.dtype(desc["typestr"])
+    shape = tuple(desc["shape"])
+    strides = _element_strides(shape, desc.get("strides"), np_dtype.itemsize)
+    buf = cuda.backend().external(desc["data"][0], _extent(shape, strides), np_dtype, obj, desc.get("stream"))
+    return Tensor._make(buf, shape, strides, 0, _dt.from_numpy_dtype(np_dtype), None,
+                        strides == contiguous_strides(shape), device=device)
 
 
 # ---- constant fills --------------------------------------------------------------------------------------

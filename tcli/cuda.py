@@ -79,11 +79,38 @@ def synchronize(device=None) -> None:
     _numba_cuda().synchronize()
 
 
+# ---- the CUDA generator (tcli/ops/random.py's cuda_generator: a seed and an offset, no GPU needed to set it)
+
+def _generator():
+    from .ops.random import cuda_generator
+    return cuda_generator
+
+
 def manual_seed(seed) -> None:
-    """CUDA tensors draw from the CPU generator (see tcli.manual_seed) until device-side generators land."""
+    _generator().manual_seed(seed)
 
 
 manual_seed_all = manual_seed
+
+
+def seed() -> None:
+    import os
+    _generator().manual_seed(int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+
+
+seed_all = seed
+
+
+def initial_seed() -> int:
+    return _generator()._seed
+
+
+def get_rng_state(device="cuda"):
+    return _generator().get_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    _generator().set_state(new_state)
 
 
 def memory_allocated(device=None) -> int:

@@ -6,7 +6,10 @@ and dtype tcli launches to PTX with NVVM, and fails on:
 - a kernel that does not compile;
 - a kernel whose PTX uses local memory (a per-thread array numba could not keep in registers);
 - float64 instructions in a kernel over float32 data (tcli computes float32 in float32), except where a
-  kernel accumulates in float64 on purpose, as its CPU twin does (``F64_BY_DESIGN``).
+  kernel accumulates in float64 on purpose, as its CPU twin does (``F64_BY_DESIGN``);
+- and, where NVIDIA's nvJitLink is installed (it comes with the NVRTC wheels), what ptxas makes of the PTX:
+  a kernel that spills registers to local memory, or that uses more than 48 KB of static shared memory.
+  The check prints the kernel that uses the most registers.
 
 Run it with numba-cuda and NVIDIA's NVVM/NVRTC wheels installed (``pip install 'tcli[cuda]'``) and
 ``NUMBA_ENABLE_CUDASIM`` unset: ``python -m tcli.kernels.cuda.check``. No driver or GPU is needed.
@@ -14,6 +17,7 @@ Run it with numba-cuda and NVIDIA's NVVM/NVRTC wheels installed (``pip install '
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import types as pytypes
@@ -40,6 +44,7 @@ def _signatures():
     from . import index as IX
     from . import linalg as L
     from . import optim as O
+    from . import random as RN
     from . import rows as RW
     R = importlib.import_module(f"{__package__}.reduce")  # the package's `reduce` attribute is the function
 
@@ -113,7 +118,8 @@ def _signatures():
     for t in (f32, f64, i64):
         yield (f"sort_rows {t}", IX._sorter(np.dtype(str(t))).py_func, (arr(t), arr(i64), arr(t), i64, b1), t == f32)
     for t in (f32, f64, i64):
-        for template, tile in [(L._gemm, None)] + [(L._gemm_blocked, tile) for tile in L.CONFIGS]:
+        tiles = L.CONFIGS if t == f32 else [64]  # gemm() takes 128 x 128 tiles for 4-byte values only
+        for template, tile in [(L._gemm, None)] + [(L._gemm_blocked, tile) for tile in tiles]:
             kernel = L._kernel(np.dtype(str(t)), template, tile)
             yield (f"gemm{template.__name__}{tile or ''} {t}", kernel.py_func,
                    (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64, i64, i64, i64, i64, i64, i64, i64), t == f32)
@@ -139,6 +145,35 @@ def _signatures():
     for t in (f32, f64, i64):
         yield (f"scatter_rows {t}", IX._scatter_rows.py_func, (arr(t), arr(i64), i64, shape2, shape2, arr(t), b1),
                t == f32)
+    u64 = nt.uint64
+    for t, kernel in ((f32, RN._draw_f32), (f64, RN._draw_f64)):
+        yield (f"philox_floats {t}", kernel.py_func, (arr(t), i64, u64, u64, i64, i64, t, t, t), t == f32)
+    yield ("philox_ints i64", RN._draw_int.py_func, (arr(i64), i64, u64, u64, i64, i64, u64, b1), True)
+
+
+_SHARED_LIMIT = 48 * 1024  # static shared memory per block without opting in
+
+
+def _assembled(ptx: str):
+    """(registers, spilled bytes, shared bytes) of PTX assembled for sm_90 by nvJitLink, or None without it."""
+    try:
+        from cuda.bindings import nvjitlink
+    except ImportError:
+        return None
+    handle = nvjitlink.create(2, ["-arch=sm_90", "-verbose"])
+    try:
+        data = ptx.encode()
+        nvjitlink.add_data(handle, nvjitlink.InputType.PTX, data, len(data), "kernel")
+        nvjitlink.complete(handle)
+        log = bytearray(nvjitlink.get_info_log_size(handle))
+        nvjitlink.get_info_log(handle, log)
+    finally:
+        nvjitlink.destroy(handle)
+    text = log.decode(errors="replace")
+    registers = max((int(n) for n in re.findall(r"[Uu]sed (\d+) registers", text)), default=0)
+    spilled = sum(int(a) + int(b) for a, b in re.findall(r"(\d+) bytes spill stores, (\d+) bytes spill loads", text))
+    shared = max((int(n) for n in re.findall(r"(\d+) bytes smem", text)), default=0)
+    return registers, spilled, shared
 
 
 def main() -> int:
@@ -150,7 +185,7 @@ def main() -> int:
     from numba import cuda
     # A kernel's device functions compile for "the current device": with no driver, say it is an sm_90.
     dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=(9, 0))
-    failures, leaks, count = [], [], 0
+    failures, leaks, count, assembled, most = [], [], 0, 0, (0, "")
     start = time.perf_counter()
     for name, fn, signature, float32_kernel in _signatures():
         count += 1
@@ -164,11 +199,25 @@ def main() -> int:
             continue
         if ".local" in ptx:  # a cuda.local array not promoted to registers: slow local-memory traffic
             leaks.append(("LOCAL MEMORY", name))
+        resources = _assembled(ptx)
+        if resources is not None:
+            registers, spilled, shared = resources
+            assembled += 1
+            most = max(most, (registers, name))
+            if spilled:
+                leaks.append(("REGISTER SPILLS", f"{name}: {spilled} bytes spilled to local memory"))
+            if shared > _SHARED_LIMIT:
+                leaks.append(("SHARED MEMORY", f"{name}: {shared} bytes of shared memory per block"))
         f64_lines = sum(".f64" in line for line in ptx.splitlines())
         if float32_kernel and f64_lines and family not in F64_BY_DESIGN:
             leaks.append(("FLOAT64 IN A FLOAT32 KERNEL", f"{name}: {f64_lines} float64 instructions"))
     print(f"compiled {count - len(failures)} of {count} kernel signatures for sm_90 in "
           f"{time.perf_counter() - start:.0f} s")
+    if assembled:
+        print(f"ptxas (nvJitLink) assembled {assembled}: no spills or shared memory over 48 KB unless listed below; "
+              f"most registers: {most[0]} ({most[1]})")
+    else:
+        print("ptxas check SKIPPED: nvJitLink (cuda.bindings.nvjitlink) is not installed")
     for line in failures:
         print("DOES NOT COMPILE", line)
     for kind, line in leaks:

@@ -1,4 +1,5 @@
-"""Random tensors and generators: PyTorch's CPU generator (MT19937, same seeding and default seed)."""
+"""Random tensors and generators: PyTorch's CPU generator (MT19937, same seeding and default seed), and its CUDA
+generator (Philox4x32-10 as a seed and an offset, drawn on the device: kernels/cuda/random.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,14 @@ _STATE_LAYOUT = np.dtype([("seed", "<u8"), ("left", "<i4"), ("seeded", "<i4"), (
 
 
 class Generator:
-    """A CPU random number generator (``tcli.Generator``), seeded like PyTorch's."""
+    """A random number generator (``tcli.Generator``), seeded like PyTorch's: MT19937 for the CPU;
+    ``Generator('cuda')`` makes a CudaGenerator."""
+
+    def __new__(cls, device="cpu"):
+        from ..device import as_device
+        if cls is Generator and as_device(device).type == "cuda":
+            cls = CudaGenerator
+        return object.__new__(cls)
 
     def __init__(self, device="cpu"):
         from ..device import as_device
@@ -82,6 +90,43 @@ class Generator:
         return f"<tcli.Generator object at {hex(id(self))}>"
 
 
+class CudaGenerator(Generator):
+    """PyTorch's CUDA generator: a seed and an offset (in 32-bit words) into Philox streams. Each draw takes the
+    offset and moves it past every word its threads may use (kernels/cuda/random.py); nothing lives on the GPU."""
+
+    def __init__(self, device="cuda"):
+        from ..device import as_device
+        self.device = as_device("cuda:0")  # tcli has one GPU
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if seed < -(1 << 63) or seed >= (1 << 64):
+            raise RuntimeError(f"Overflow when unpacking long: {seed}")
+        self._seed, self._offset = seed & ((1 << 64) - 1), 0
+        return self
+
+    def get_state(self):
+        """PyTorch's CUDA generator state: 16 bytes, the seed and the offset."""
+        from .creation import from_numpy
+        return from_numpy(np.array([self._seed, self._offset], np.uint64).view(np.uint8).copy())
+
+    def set_state(self, new_state):
+        if not isinstance(new_state, Tensor) or new_state.dtype is not _dt.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor"
+                            + hint("pass what torch.cuda.get_rng_state() returned."))
+        raw = np.ascontiguousarray(new_state.numpy()).reshape(-1)
+        if raw.shape[0] != 16:
+            raise RuntimeError(f"Expected a CUDA generator state of size 16 but found the input RNG state size to "
+                               f"be {raw.shape[0]}")
+        self._seed, self._offset = (int(v) for v in raw.view(np.uint64))
+        return self
+
+    def draw(self, fill) -> None:
+        """Run ``fill(seed, offset)``, which draws on the device and returns how far the offset moves."""
+        self._offset += fill(self._seed, self._offset)
+
+
 def _init_genrand(state, pos, value):
     """MT19937's init_genrand with the low 32 bits of the seed, as PyTorch seeds its CPU generator."""
     x = value & 0xFFFFFFFF
@@ -95,19 +140,31 @@ def _init_genrand(state, pos, value):
 
 
 default_generator = Generator()
+cuda_generator = CudaGenerator()  # tcli has one GPU: cuda:0's default generator
 
 
-def _gen(generator):
-    return default_generator if generator is None else generator
+def _gen(generator, device=CPU):
+    """The generator a draw on ``device`` uses: the given one (of that device type) or the device's default."""
+    if generator is None:
+        return default_generator if device.type == "cpu" else cuda_generator
+    if generator.device.type != device.type:
+        raise RuntimeError(f"Expected a '{device.type}' device type for generator but found "
+                           f"'{generator.device.type}'" + hint(f"make it with tcli.Generator(device='{device.type}')"
+                                                               f", or draw on {generator.device.type}."))
+    return generator
 
 
 def manual_seed(seed):
+    """Seed the CPU generator and the CUDA one, as torch.manual_seed does."""
     default_generator.manual_seed(seed)
+    cuda_generator.manual_seed(seed)
     return default_generator
 
 
 def seed():
-    return default_generator.seed()
+    value = default_generator.seed()
+    cuda_generator.manual_seed(value)
+    return value
 
 
 def initial_seed():
@@ -148,15 +205,37 @@ def _fill_via(out: Tensor, fill):
     return out
 
 
+_UNIFORM, _NORMAL, _BERNOULLI = 0, 1, 2  # kernels/cuda/random.py's kinds of float draw
 _MANTISSA_BITS = {_dt.float64: 53, _dt.float32: 24, _dt.float16: 24}  # random bits PyTorch draws per value
 
 
+def _draw_on_device(out: Tensor, generator, kind, a=0.0, b=0.0, c=0.0):
+    """Fill a CUDA tensor with Philox draws of ``kind`` (kernels/cuda/random.py), computed in float64 for float64
+    and in float32 for every other dtype (PyTorch's accumulate types), in the tensor's element order."""
+    g = _gen(generator, out._device)
+    real = _dt.float64 if out._dtype is _dt.float64 else _dt.float32
+    target = out if out._dense and out._dtype is real else D.empty(out._shape, real, out._device)
+    if target.numel():
+        g.draw(lambda seed, offset: D.kernels(target).philox_floats(target._buf, seed, offset, kind, a, b, c))
+    if target is not out:
+        D.map1_into("copy", out, target)
+
+
+def _as_stored(value, dtype) -> float:
+    """A Python number as tensors of dtype hold it (float16 and float32 round it)."""
+    return float(np.array(value, dtype.np if dtype.is_floating_point else np.float32))
+
+
 def uniform_(t: Tensor, a=0.0, b=1.0, *, generator=None):
-    g = _gen(generator)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    bits = _MANTISSA_BITS[t._dtype]
-    _fill_via(t, lambda buf: D.K.uniform(buf, g._state, g._pos, float(a), float(b), bits))
+    if t._device is not CPU:  # PyTorch's kernel: from + u * (to - from) in the dtype's precision; `to` wraps to `from`
+        low, high = _as_stored(a, t._dtype), _as_stored(b, t._dtype)
+        _draw_on_device(t, generator, _UNIFORM, low, _as_stored(high - low, t._dtype), high)
+    else:
+        g = _gen(generator)
+        bits = _MANTISSA_BITS[t._dtype]
+        _fill_via(t, lambda buf: D.K.uniform(buf, g._state, g._pos, float(a), float(b), bits))
     if t._dtype is _dt.float16:  # a float32 draw can round up to `b` in float16; PyTorch wraps it to `a`
         from .pointwise import eq, masked_fill
         D.map1_into("copy", t, masked_fill(t, eq(t, b), a))
@@ -165,11 +244,13 @@ def uniform_(t: Tensor, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
-    g = _gen(generator)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     n = t.numel()
-    if n >= 16 and t._dense and t._dtype is _dt.float64:
+    g = _gen(generator, t._device)
+    if t._device is not CPU:
+        _draw_on_device(t, g, _NORMAL, float(mean), float(std))
+    elif n >= 16 and t._dense and t._dtype is _dt.float64:
         _fill_via(t, lambda buf: D.K.normal_fill_f64(buf, g._state, g._pos, float(mean), float(std)))
     elif n >= 16 and t._dense:
         half = t._dtype is _dt.float16  # computed in float32; PyTorch draws only whole blocks before the tail
@@ -211,16 +292,19 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     shape = normalize_shape((size,))
     check_sizes_nonnegative(shape)
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
-    if _device(device) is not CPU:  # drawn on the host, as _fill_via explains
-        return _finish(randint(low, high, shape, generator=generator, dtype=dtype).to(_device(device)),
-                       requires_grad)
-    g = _gen(generator)
-    wide = D.empty(shape, _dt.int64)
+    device = _device(device)
+    g = _gen(generator, device)
+    wide = D.empty(shape, _dt.int64, device)
     span = int(high) - int(low)  # up to 2**64 - 1: passed unsigned so that one compiled kernel takes any range
-    D.K.randint(wide._buf, g._state, g._pos, int(low), np.uint64(span), span >= _WIDE_RANGE)
-    if dtype is _dt.int64 and _device(device).type == "cpu":
+    if device is not CPU:
+        if wide.numel():
+            g.draw(lambda seed, offset: D.kernels(wide).philox_ints(wide._buf, seed, offset, int(low), span,
+                                                                    span >= _WIDE_RANGE))
+    else:
+        D.K.randint(wide._buf, g._state, g._pos, int(low), np.uint64(span), span >= _WIDE_RANGE)
+    if dtype is _dt.int64:
         return _finish(wide, requires_grad)
-    t = D.empty(shape, dtype, _device(device))
+    t = D.empty(shape, dtype, device)
     D.map1_into("copy", t, wide)
     return _finish(t, requires_grad)
 
@@ -264,9 +348,15 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    if input._device is not CPU:  # drawn on the host, as _fill_via explains
-        probs = input.detach().cpu() if p is None else D.empty(input._shape, input._dtype)
-        return bernoulli(probs, p, generator=generator).to(input._device)
+    if input._device is not CPU and p is not None:  # PyTorch's kernel: u < p in the dtype's accumulate type
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        result = D.empty(input._shape, input._dtype, input._device)
+        _draw_on_device(result, generator, _BERNOULLI, _as_stored(p, _dt.float64 if input._dtype is _dt.float64
+                                                                  else _dt.float32))
+        return result
+    if input._device is not CPU:  # probabilities per element: drawn on the host from the CPU generator
+        return bernoulli(input.detach().cpu(), generator=generator).to(input._device)
     g = _gen(generator)
     probs = input if p is None else D.empty(input._shape, _dt.float64)._fill_number(p)
     pf = D.contiguous_copy(probs if probs._dtype is _dt.float64 else D.cast(probs, _dt.float64))

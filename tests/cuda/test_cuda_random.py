@@ -1,0 +1,231 @@
+"""Random numbers drawn on the device: Philox4x32-10 (Random123's known answers), PyTorch's CUDA layout of the
+draws and offsets (checked against a numpy model of the scheme below), the CUDA generator's API, and the
+distributions' ranges and moments."""
+
+import contextlib
+
+import numpy as np
+import pytest
+from numba import cuda
+
+import tcli
+import tcli.nn.functional as F
+from tcli.kernels.cuda import random as R
+
+CUDA = tcli.device("cuda", 0)
+
+
+# ---- a numpy model of the scheme ---------------------------------------------------------------------------
+
+def philox(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 over uint64 arrays holding 32-bit words (Salmon et al. 2011)."""
+    mask = np.uint64(0xFFFFFFFF)
+    c0, c1, c2, c3 = (np.asarray(c, np.uint64) for c in (c0, c1, c2, c3))
+    k0, k1 = np.uint64(k0), np.uint64(k1)
+    for _ in range(10):
+        p0, p1 = np.uint64(0xD2511F53) * c0, np.uint64(0xCD9E8D57) * c2
+        c0, c1, c2, c3 = (p1 >> np.uint64(32)) ^ c1 ^ k0, p1 & mask, (p0 >> np.uint64(32)) ^ c3 ^ k1, p0 & mask
+        k0, k1 = (k0 + np.uint64(0x9E3779B9)) & mask, (k1 + np.uint64(0xBB67AE85)) & mask
+    return np.stack([c0, c1, c2, c3])
+
+
+def words(n, seed, offset, unroll, blocks):
+    """For each of n elements, the four words of the Philox step it comes from and its place (0..unroll-1) in it,
+    as PyTorch's grid-stride distribution kernel lays them out; and the offset increment."""
+    threads = min(blocks, -(-n // 256)) * 256
+    e = np.arange(n)
+    step, place = divmod(e // threads, unroll)
+    counter = np.uint64(offset // 4) + step.astype(np.uint64)
+    thread = (e % threads).astype(np.uint64)
+    w = philox(counter & np.uint64(0xFFFFFFFF), counter >> np.uint64(32), thread, np.zeros(n, np.uint64),
+               seed & 0xFFFFFFFF, seed >> 32)
+    return w, place, ((n - 1) // (threads * unroll) + 1) * 4
+
+
+def uniform_f32(w):
+    return w.astype(np.float32) * np.float32(2.0 ** -32) + np.float32(2.0 ** -33)
+
+
+def uniform_f64(lo, hi):
+    return (lo ^ (hi << np.uint64(21))).astype(np.float64) * 2.0 ** -53 + 2.0 ** -54
+
+
+def model_rand_f32(n, seed, offset, blocks):
+    w, place, step = words(n, seed, offset, 4, blocks)
+    return uniform_f32(w[place, np.arange(n)]), step
+
+
+def model_randn_f32(n, seed, offset, blocks):
+    w, place, step = words(n, seed, offset, 4, blocks)
+    cols = np.arange(n)
+    first = 2 * (place // 2)  # places 0, 1 come from words 0, 1; places 2, 3 from words 2, 3
+    u = uniform_f32(w[first, cols])
+    v = w[first + 1, cols].astype(np.float32) * np.float32(np.float32(2.0 ** -32) * np.float32(2 * np.pi))
+    v = (v + np.float32(np.float32(2.0 ** -32) * np.float32(2 * np.pi)) / np.float32(2)).astype(np.float32)
+    s = np.sqrt(np.float32(-2.0) * np.log(u))
+    return np.where(place % 2 == 0, np.sin(v) * s, np.cos(v) * s), step
+
+
+def model_rand_f64(n, seed, offset, blocks):
+    w, place, step = words(n, seed, offset, 2, blocks)
+    cols = np.arange(n)
+    return uniform_f64(w[2 * place, cols], w[2 * place + 1, cols]), step
+
+
+def model_randint(n, seed, offset, blocks, low, high):
+    span = high - low
+    wide = span >= 1 << 28
+    w, place, step = words(n, seed, offset, 2 if wide else 4, blocks)
+    cols = np.arange(n)
+    if wide:
+        draws = (w[2 * place, cols] << np.uint64(32)) | w[2 * place + 1, cols]
+    else:
+        draws = w[place, cols]
+    return [int(d) % span + low for d in draws], step
+
+
+@contextlib.contextmanager
+def resident_blocks(count):
+    """Pretend the GPU keeps ``count`` blocks resident, so that small draws take several steps per thread."""
+    saved = list(R._resident)
+    R._resident[:] = [count]
+    try:
+        yield
+    finally:
+        R._resident[:] = saved
+
+
+# ---- Philox itself -------------------------------------------------------------------------------------------
+
+@cuda.jit
+def _philox_kernel(out, c, k):
+    if cuda.grid(1) == 0:
+        x0, x1, x2, x3 = R._philox(c[0], c[1], c[2], c[3], k[0], k[1])
+        out[0], out[1], out[2], out[3] = x0, x1, x2, x3
+
+
+@pytest.mark.parametrize("counter, key, expected", [  # Random123's kat_vectors for philox4x32-10
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+])
+def test_philox_known_answers(counter, key, expected):
+    out = cuda.device_array(4, np.uint64)
+    _philox_kernel[1, 32](out, cuda.to_device(np.array(counter, np.uint64)), cuda.to_device(np.array(key, np.uint64)))
+    assert [int(v) for v in out.copy_to_host()] == list(expected)
+    assert [int(v) for v in philox(*[np.array([c], np.uint64) for c in counter], *key)[:, 0]] == list(expected)
+
+
+# ---- the layout of draws: PyTorch's -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("blocks", [R.scheme_blocks(), 2], ids=["one-step", "several-steps"])
+def test_rand_randn_and_randint_follow_pytorchs_layout(blocks):
+    n, seed = 3000, 2024
+    with resident_blocks(blocks):
+        tcli.cuda.manual_seed(seed)
+        got_rand = tcli.rand(n, device="cuda").cpu().numpy()
+        got_randn = tcli.randn(n, device="cuda").cpu().numpy()
+        got_int = tcli.randint(-3, 50, (n,), device="cuda").cpu().tolist()
+        got_f64 = tcli.rand(n, dtype=tcli.float64, device="cuda").cpu().numpy()
+        end = tcli.cuda.get_rng_state()
+    want_rand, s1 = model_rand_f32(n, seed, 0, blocks)
+    want_randn, s2 = model_randn_f32(n, seed, s1, blocks)
+    want_int, s3 = model_randint(n, seed, s1 + s2, blocks, -3, 50)
+    want_f64, s4 = model_rand_f64(n, seed, s1 + s2 + s3, blocks)
+    np.testing.assert_array_equal(got_rand, want_rand)  # u = w * 2**-32 + 2**-33 is exact in float32
+    np.testing.assert_allclose(got_randn, want_randn, rtol=1e-5, atol=2e-5)  # the GPU's sin.approx/cos.approx
+    assert got_int == want_int
+    np.testing.assert_array_equal(got_f64, want_f64)
+    assert end.numpy().view(np.uint64).tolist() == [seed, s1 + s2 + s3 + s4]
+    if blocks == 2:
+        assert s1 == 4 * 2 and s4 == 4 * 3  # 512 threads: two steps of four floats, three of two doubles
+
+
+def test_wide_randint_ranges_take_64_bit_draws():
+    tcli.cuda.manual_seed(5)
+    low, high = -(1 << 40), 1 << 40
+    got = tcli.randint(low, high, (300,), device="cuda").cpu().tolist()
+    want, _ = model_randint(300, 5, 0, R.scheme_blocks(), low, high)
+    assert got == want and min(got) < 0 < max(got)
+
+
+def test_uniform_bounds_scale_and_wrap():
+    tcli.cuda.manual_seed(3)
+    t = tcli.empty(4000, device="cuda").uniform_(-2.0, 3.0)
+    values = t.cpu().numpy()
+    want, _ = model_rand_f32(4000, 3, 0, R.scheme_blocks())
+    np.testing.assert_allclose(values, want * np.float32(5) + np.float32(-2), rtol=1e-6, atol=1e-6)
+    assert values.min() >= -2.0 and values.max() < 3.0
+    half = tcli.rand(2000, dtype=tcli.float16, device="cuda").cpu().numpy()
+    assert half.dtype == np.float16 and half.min() >= 0 and half.max() < 1  # 1.0 after rounding wraps to 0
+
+
+# ---- the generator's API -------------------------------------------------------------------------------------
+
+def test_seeding_and_state_round_trips():
+    tcli.manual_seed(11)  # seeds the CPU generator and the CUDA one, as torch.manual_seed does
+    first = tcli.randn(50, device="cuda").cpu().tolist()
+    assert tcli.cuda.initial_seed() == 11
+    state = tcli.cuda.get_rng_state()
+    assert state.dtype is tcli.uint8 and state.shape == (16,)
+    second = tcli.randn(50, device="cuda").cpu().tolist()
+    assert second != first
+    tcli.cuda.set_rng_state(state)
+    assert tcli.randn(50, device="cuda").cpu().tolist() == second
+    tcli.cuda.manual_seed(11)
+    assert tcli.randn(50, device="cuda").cpu().tolist() == first
+    cpu_before = tcli.get_rng_state()
+    tcli.cuda.manual_seed_all(12)  # the CUDA generator only
+    assert tcli.get_rng_state().tolist() == cpu_before.tolist()
+    with pytest.raises(RuntimeError, match="Expected a CUDA generator state of size 16"):
+        tcli.cuda.set_rng_state(tcli.zeros(3, dtype=tcli.uint8))
+
+
+def test_a_cuda_generator_of_its_own():
+    g = tcli.Generator(device="cuda")
+    assert isinstance(g, tcli.Generator) and g.device == CUDA and g.initial_seed() == 67280421310721
+    g.manual_seed(4)
+    tcli.cuda.manual_seed(4)
+    mine = tcli.rand(20, device="cuda", generator=g).cpu().tolist()
+    assert tcli.rand(20, device="cuda").cpu().tolist() == mine  # same seed, same stream, independent states
+    assert tcli.rand(20, device="cuda", generator=g).cpu().tolist() != mine
+    with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
+        tcli.randn(3, device="cuda", generator=tcli.Generator())
+    with pytest.raises(RuntimeError, match="Expected a 'cpu' device type for generator but found 'cuda'"):
+        tcli.randn(3, generator=g)
+
+
+# ---- distributions -------------------------------------------------------------------------------------------
+
+def test_moments_of_the_distributions():
+    tcli.manual_seed(0)
+    u = tcli.rand(8192, device="cuda").cpu().numpy()
+    z = tcli.randn(8192, device="cuda", dtype=tcli.float64).cpu().numpy()
+    shifted = tcli.normal(3.0, 0.5, (8192,), device="cuda").cpu().numpy()
+    assert 0 < u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.02 and abs(u.std() - 12 ** -0.5) < 0.01
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.03
+    assert abs(shifted.mean() - 3) < 0.03 and abs(shifted.std() - 0.5) < 0.02
+    counts = np.bincount(tcli.randint(0, 4, (8192,), device="cuda").cpu().numpy(), minlength=4)
+    assert counts.min() > 1800  # each of four values about 2048 times
+
+
+@pytest.mark.parametrize("dtype", [tcli.float32, tcli.float64, tcli.int32, tcli.bool])
+def test_bernoulli_with_a_scalar_probability(dtype):
+    tcli.manual_seed(0)
+    draws = tcli.bernoulli(tcli.zeros(4000, dtype=dtype, device="cuda"), 0.3)
+    assert draws.device == CUDA and draws.dtype is dtype
+    values = draws.cpu().numpy().astype(np.float64)
+    assert set(np.unique(values)) <= {0.0, 1.0} and abs(values.mean() - 0.3) < 0.03
+    with pytest.raises(RuntimeError, match=r"bernoulli_ expects p to be in \[0, 1\], but got p=1.5"):
+        tcli.bernoulli(tcli.zeros(3, device="cuda"), 1.5)
+
+
+def test_dropout_masks_on_the_device_scale_and_backpropagate():
+    tcli.manual_seed(0)
+    x = tcli.ones(2000, device="cuda", requires_grad=True)
+    y = F.dropout(x, p=0.25)
+    kept = y.detach().cpu().numpy()
+    assert set(np.unique(kept)) == {0.0, np.float32(1 / 0.75)} and abs((kept == 0).mean() - 0.25) < 0.03
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), kept)  # the gradient goes through the same mask

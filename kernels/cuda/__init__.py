@@ -33,8 +33,8 @@ from .reduce import reduce, scan  # noqa: F401
 from .rows import (  # noqa: F401
     arg_reduce,
     logsumexp,
-    nll_backward,
-    nll_forward,
+    nll_grad,
+    nll_rows,
     softmax,
     softmax_backward,
     variance,

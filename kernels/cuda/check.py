@@ -27,7 +27,8 @@ import numpy as np
 # Kernels that use float64 on float32 data on purpose (their CPU twins do the same).
 F64_BY_DESIGN = {
     "variance": "accumulates in float64, as kernels/cpu/reduce.py's variance does",
-    "nll_pick": "picks log-probabilities into float64, as the CPU's nll_forward sums in float64",
+    "nll_rows": "computes row losses in float64, as the CPU's nll_forward sums in float64",
+    "nll_grad": "scales by float64 weights and factors, as the CPU's nll_backward does",
 }
 # Ops whose float64 instructions and local array are CUDA's own: libdevice's sin/cos/tan reduce huge arguments
 # (Payne-Hanek) in float64 through a small local table.
@@ -134,8 +135,9 @@ def _signatures():
         yield (f"arg_reduce {t}", RW._arg_reduce.py_func, (arr(t), arr(i64), arr(t), i64, i64, i64, b1), is32)
         yield (f"logsumexp {t}", RW._logsumexp.py_func, (arr(t), arr(t), i64, i64, i64), is32)
         yield (f"variance {t}", RW._variance.py_func, (arr(t), arr(t), i64, i64, i64, i64), is32)
-        yield (f"nll_pick {t}", RW._nll_pick.py_func, (arr(f64), arr(t), i64, arr(i64), i64), is32)
-        yield (f"nll_scatter {t}", RW._nll_scatter.py_func, (arr(t), i64, arr(i64), arr(t), i64), is32)
+        yield (f"nll_rows {t}", RW._nll_rows.py_func, (arr(t), arr(f64), arr(f64), arr(t), i64, arr(i64), arr(f64), b1,
+                                                       i64), is32)
+        yield (f"nll_grad {t}", RW._nll_grad.py_func, (arr(t), i64, arr(i64), arr(f64), b1, i64, arr(f64), b1), is32)
         yield (f"sgd {t}", O._sgd.py_func, (arr(t), arr(t), arr(t)) + (t,) * 5 + (b1, b1, b1), is32)
         yield (f"adam {t}", O._adam.py_func, (arr(t),) * 5 + (t,) * 10 + (b1, b1), is32)
         yield (f"rmsprop {t}", O._rmsprop.py_func, (arr(t),) * 5 + (t,) * 8 + (b1, b1), is32)

@@ -12,7 +12,7 @@ import numpy as np
 from numba import cuda, from_dtype
 
 from ..templates import specialise
-from .buffer import DeviceBuffer, alloc, from_host
+from .buffer import alloc
 from .launch import MAX_BLOCKS, SIMULATOR, THREADS, grid_for, jit
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
@@ -124,22 +124,32 @@ def _variance(o, x, outer, red, inner, correction):
 
 
 @jit
-def _nll_pick(picked, logp, classes, target, ignore_index):
-    """picked[i] = logp[i, t_i] (0 where ignored or out of range: the host reports those)."""
+def _nll_rows(losses, terms, weights, logp, classes, target, weight, weighted, ignore_index):
+    """Row i's loss -w * logp[i, t_i] (w = weight[t_i], or 1), into losses (the output's dtype) and terms (float64,
+    for the sums), and w into weights; ignored rows give 0. Targets were checked on the host first."""
     i = cuda.grid(1)
     while i < target.shape[0]:
         t = target[i]
-        picked[i] = logp[i * classes + t] if (t != ignore_index and 0 <= t < classes) else 0
+        if t != ignore_index and 0 <= t < classes:
+            w = weight[t] if weighted else 1.0
+            term = -w * logp[i * classes + t]
+        else:
+            w = term = 0.0
+        losses[i] = term
+        terms[i] = term
+        weights[i] = w
         i += cuda.gridsize(1)
 
 
 @jit
-def _nll_scatter(grad, classes, target, coef, ignore_index):
+def _nll_grad(grad, classes, target, weight, weighted, ignore_index, scale, per_row):
+    """grad (zero-filled, rows x classes) gets -w * scale at each row's target (scale[i] per row, or scale[0])."""
     i = cuda.grid(1)
     while i < target.shape[0]:
         t = target[i]
-        if t != ignore_index:
-            grad[i * classes + t] = coef[i]
+        if t != ignore_index and 0 <= t < classes:
+            w = weight[t] if weighted else 1.0
+            grad[i * classes + t] = -w * scale[i if per_row else 0]
         i += cuda.gridsize(1)
 
 
@@ -266,40 +276,29 @@ def variance(out, x, outer, red, inner, correction):
     _variance[blocks, threads](out.array, x.array, outer, red, inner, correction)
 
 
-def _host(a) -> np.ndarray:
-    return a.array.copy_to_host() if isinstance(a, DeviceBuffer) else np.asarray(a)
+def _weights(weight):
+    """(the device array of a float64 weight buffer, whether there is one): an empty one stands for no weight."""
+    if weight.shape[0]:
+        return weight.array, True
+    return alloc(1, np.float64).array, False
 
 
-def nll_forward(logp, classes, target, weight, ignore_index, losses):
-    """As kernels.cpu.nll_forward: the picked log-probabilities come from the device, the (few) per-row sums
-    are done on the host in float64 and in row order, as the CPU kernel adds them."""
+def nll_rows(logp, classes, target, weight, ignore_index, losses, terms, weights):
+    """The per-row losses and weights of nll_loss, all on the device (the sums are device reductions): no host
+    round trip, so a training step's loss does not stall the GPU. Differs from the CPU contract's nll_forward,
+    which sums on the host's thread in row order."""
     rows = target.shape[0]
-    if rows == 0:
-        return 0.0, 0.0, -1
-    scratch = alloc(rows, np.float64)
-    picked = scratch.array
-    blocks, threads = grid_for(rows)
-    _nll_pick[blocks, threads](picked, logp.array, classes, target.array, ignore_index)
-    t, values, w = _host(target), picked.copy_to_host(), _host(weight)
-    kept = t != ignore_index
-    bad = np.flatnonzero(kept & ((t < 0) | (t >= classes)))
-    if bad.size:
-        return 0.0, 0.0, int(bad[0])
-    weights = np.where(kept, w[np.where(kept, t, 0)] if w.shape[0] else 1.0, 0.0)
-    row_losses = -weights * values
-    losses.array.copy_to_device(row_losses.astype(losses.dtype))
-    return float(np.add.accumulate(row_losses)[-1]), float(np.add.accumulate(weights)[-1]), -1
+    if rows:
+        blocks, threads = grid_for(rows)
+        _nll_rows[blocks, threads](losses.array, terms.array, weights.array, logp.array, classes, target.array,
+                                   *_weights(weight), ignore_index)
 
 
-def nll_backward(grad, classes, target, weight, ignore_index, scale):
-    """grad (zero-filled, rows x classes) gets -weight[t_i] * scale[i] at each row's target."""
+def nll_grad(grad, classes, target, weight, ignore_index, scale):
+    """grad (zero-filled, rows x classes) gets -weight[t_i] * scale at each row's target; scale (float64, on the
+    device) holds one value per row, or one for all."""
     rows = target.shape[0]
-    if rows == 0:
-        return
-    t, w, s = _host(target), _host(weight), _host(scale).astype(np.float64)
-    kept = t != ignore_index
-    coef = -(w[np.where(kept, t, 0)] if w.shape[0] else 1.0) * s
-    blocks, threads = grid_for(rows)
-    coefs = from_host(coef.astype(grad.dtype))
-    _nll_scatter[blocks, threads](grad.array, classes, target.array, coefs.array,
-                                  ignore_index)
+    if rows:
+        blocks, threads = grid_for(rows)
+        _nll_grad[blocks, threads](grad.array, classes, target.array, *_weights(weight), ignore_index, scale.array,
+                                   scale.shape[0] == rows and rows > 1)

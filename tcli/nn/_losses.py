@@ -151,6 +151,18 @@ def _rows(input):
     return moved.reshape(-1, input.shape[1]), lambda g2: g2.reshape(shape).movedim(-1, 1)
 
 
+def _nll_on_device(rows, classes, t, w, ignore_index, losses):
+    """nll_loss's row losses on the device and their float64 sums as 0-d device tensors: (loss, weight, -1), or
+    (None, None, first bad row) when a target is out of range."""
+    host = t._host_np()
+    bad = np.flatnonzero((host != ignore_index) & ((host < 0) | (host >= classes)))
+    if bad.size:
+        return None, None, int(bad[0])
+    terms, weights = (D.empty((t.shape[0],), _dt.float64, rows._device) for _ in range(2))
+    D.kernels(rows).nll_rows(rows._buf, classes, t._buf, w, ignore_index, losses._buf, terms._buf, weights._buf)
+    return terms.sum(), weights.sum(), -1
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     _check_weight(weight, "nll_loss_forward")
@@ -165,15 +177,22 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         rows = D.contiguous_copy(D.cast(rows, compute)) if rows.dtype is not compute or not rows._dense else rows
         t = target.reshape(-1)
         t = D.contiguous_copy(D.cast(t, _dt.int64)) if t.dtype is not _dt.int64 or not t._dense else t
+        if weight is not None:
+            D.check_same_device(rows, weight)
         w = np.empty(0) if weight is None else D.contiguous_copy(D.cast(weight.detach(), _dt.float64))._buf
         losses = D.empty((t.shape[0],), compute, rows._device)
-        total_loss, total_weight, bad = D.kernels(rows).nll_forward(rows._buf, classes, t._buf, w, ignore_index,
-                                                                    losses._buf)
+        on_cpu = rows._device.type == "cpu"
+        if on_cpu:
+            total_loss, total_weight, bad = D.K.nll_forward(rows._buf, classes, t._buf, w, ignore_index, losses._buf)
+        else:  # one look at the targets on the host (every index is checked before a kernel uses it); sums stay
+            total_loss, total_weight, bad = _nll_on_device(rows, classes, t, w, ignore_index, losses)
         if bad >= 0:
             raise IndexError(f"Target {t._host_np()[bad]} is out of bounds."
                              + hint(f"class indices run from 0 to {classes - 1} (C = input.shape[1])."))
         if reduction == "none":
             out = losses.reshape(target.shape)
+        elif not on_cpu:
+            out = D.cast(total_loss if reduction == "sum" else _pw.div(total_loss, total_weight), compute)
         else:
             value = total_loss if reduction == "sum" else (total_loss / total_weight if total_weight else math.nan)
             out = D.filled((), compute, value, rows._device)
@@ -184,17 +203,25 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             keep = t != ignore_index
             safe = t.masked_fill(~keep, 0)
             coef = keep.to(g.dtype) if weight is None else _pw.mul(keep.to(g.dtype), weight.to(g.dtype)[safe])
-            scale = g.reshape(-1) if reduction == "none" else (_pw.div(g, total_weight) if reduction == "mean" else g)
+            weight_sum = total_weight if on_cpu else total_weight.item()
+            scale = g.reshape(-1) if reduction == "none" else (_pw.div(g, weight_sum) if reduction == "mean" else g)
             grad_rows = zeros(rows.shape, dtype=g.dtype, device=rows.device).scatter(1, safe.unsqueeze(1),
                                                                  _pw.neg(_pw.mul(coef, scale)).unsqueeze(1))
             return (unrows(grad_rows),)
         grad_rows = zeros(rows.shape, dtype=compute, device=rows.device)
-        if reduction == "none":
-            scale = D.contiguous_copy(D.cast(g.reshape(-1), compute))._buf
+        if not on_cpu:  # the scale stays on the device: float64, as the CPU computes it
+            scale = D.cast(g.reshape(-1), _dt.float64)
+            if reduction == "mean":
+                scale = _pw.div(scale, total_weight)
+            D.kernels(rows).nll_grad(grad_rows._buf, classes, t._buf, w, ignore_index, D.contiguous_copy(scale)._buf)
         else:
-            factor = g.item() / total_weight if reduction == "mean" and total_weight else g.item()
-            scale = np.full(t.shape[0], math.nan if reduction == "mean" and not total_weight else factor, compute.np)
-        D.kernels(rows).nll_backward(grad_rows._buf, classes, t._buf, w, ignore_index, scale)
+            if reduction == "none":
+                scale = D.contiguous_copy(D.cast(g.reshape(-1), compute))._buf
+            else:
+                factor = g.item() / total_weight if reduction == "mean" and total_weight else g.item()
+                scale = np.full(t.shape[0], math.nan if reduction == "mean" and not total_weight else factor,
+                                compute.np)
+            D.K.nll_backward(grad_rows._buf, classes, t._buf, w, ignore_index, scale)
         return (unrows(grad_rows if compute is input.dtype else D.cast(grad_rows, input.dtype)),)
     name = "NllLoss2DBackward0" if input.dim() > 2 else "NllLossBackward0"
     return _record(name, formula, out, (input,))

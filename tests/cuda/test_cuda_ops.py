@@ -280,8 +280,39 @@ def test_cross_entropy_and_mse_match_the_cpu_with_gradients():
         close(xd.grad, x.grad)
     with pytest.raises(IndexError, match="Target 4 is out of bounds"):
         F.cross_entropy(ld, tcli.tensor([0, 4, 1, 1, 2, 0], device="cuda"))
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        F.cross_entropy(ld, target.cuda(), weight=weight)
+    every_row_ignored = F.cross_entropy(ld, tcli.full((6,), -100, dtype=tcli.int64, device="cuda"))
+    assert np.isnan(every_row_ignored.item())  # 0 / 0, as on the CPU
     y, yd = both(lambda: sample(6, 4, seed=18))
     close(F.mse_loss(ld, yd), F.mse_loss(logits, y))
+
+
+def test_cross_entropy_double_backward_matches_the_cpu():
+    logits, ld = both(lambda: sample(5, 3, seed=19))
+    target = tcli.tensor([2, 0, 1, 1, 0])
+    grads = []
+    for x, t in ((logits.clone().requires_grad_(), target), (ld.clone().requires_grad_(), target.cuda())):
+        (g,) = tcli.autograd.grad(F.cross_entropy(x, t), x, create_graph=True)
+        (gg,) = tcli.autograd.grad(g.square().sum(), x)
+        grads.append((g.detach(), gg))
+    close(grads[1][0], grads[0][0])
+    close(grads[1][1], grads[0][1])
+
+
+def test_cross_entropy_reads_the_device_once_per_step(monkeypatch):
+    """The targets are checked on the host (one copy); losses, their sums and the backward stay on the device, so
+    a training step does not wait for the GPU in its loss."""
+    ld = sample(8, 5, seed=20).cuda().requires_grad_()
+    target = tcli.tensor([0, 4, 1, 3, 2, 0, 1, 4], device="cuda")
+    array_type = type(target._buf.array)
+    copies = []
+    original = array_type.copy_to_host
+    monkeypatch.setattr(array_type, "copy_to_host", lambda self, *a, **k: copies.append(1) or original(self, *a, **k))
+    loss = F.cross_entropy(ld, target)
+    assert len(copies) == 1
+    loss.backward()
+    assert len(copies) == 1 and ld.grad.device.type == "cuda"
 
 
 def test_signed_zeros_and_integer_ranges_follow_the_cpu():

@@ -123,3 +123,26 @@ def test_sort_keeps_the_cpus_order_for_ties_and_nan(descending):
 
 def test_median_of_nan_or_nothing_stays_on_the_device():
     assert tcli.tensor([1.0, float("nan")], device="cuda").median().device.type == "cuda"
+
+
+@pytest.mark.parametrize("shape, dtype", [((7,), tcli.float32), ((3, 5), tcli.int64), ((2, 3, 40), tcli.bool),
+                                          ((9,), tcli.float16), ((0,), tcli.float32), ((4, 0), tcli.int64),
+                                          ((300,), tcli.float32)])  # 300: more chunks than the simulator's blocks
+def test_nonzero_and_masks_run_on_the_device(shape, dtype):
+    """Stream compaction on the device (kernels/cuda/compact.py): several chunks per block when large, the
+    CPU's row-major order, and no host fallback."""
+    import warnings
+
+    import numpy as np
+
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    values = np.random.default_rng(sum(shape)).integers(-1, 2, shape)
+    x = tcli.tensor(values).to(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        same(tcli.nonzero(x.cuda()), tcli.nonzero(x))
+        assert tcli.count_nonzero(x.cuda()).item() == tcli.count_nonzero(x).item()
+        for got, want in zip(tcli.nonzero(x.cuda(), as_tuple=True), tcli.nonzero(x, as_tuple=True)):
+            same(got, want)
+        mask = x != 0
+        same(x.cuda()[mask.cuda()], x[mask])

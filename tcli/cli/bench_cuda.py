@@ -79,6 +79,28 @@ def _host_to_device(n: int):
     return setup
 
 
+def _randn(n: int):
+    def setup(libs: Libs):
+        def make(mod):
+            mod.manual_seed(0)
+            return lambda: mod.randn(n, device="cuda")
+
+        return _candidates(libs, make)
+    return setup
+
+
+def _mask_select(n: int):
+    def setup(libs: Libs):
+        a = libs.data(n, seed=8)
+
+        def make(mod):
+            x = mod.from_numpy(a).cuda()
+            return lambda: x[x > 0]
+
+        return _candidates(libs, make)
+    return setup
+
+
 def _two_layer(libs: Libs):
     n, d_in, hidden, d_out = _size(64, 4), _size(1000, 16), _size(100, 8), _size(10, 2)
     x, y = libs.data(n, d_in, seed=1), libs.data(n, d_out, seed=2)
@@ -124,7 +146,7 @@ def _mlp_sgd(libs: Libs):
 
 
 def cuda_workloads() -> list[Workload]:
-    add_n, gemm_n, copy_n = _size(10**8, 4096), _size(4096, 32), _size(256 * 2**20, 2**16)
+    add_n, gemm_n, copy_n, rand_n = _size(10**8, 4096), _size(4096, 32), _size(256 * 2**20, 2**16), _size(10**7, 512)
     return [
         Workload("cuda_add_1e8" if not _simulated() else "cuda_add", _add(add_n), Target(1.43),
                  note=f"{add_n:,} float32, fresh output; target: 70% of torch's bandwidth"),
@@ -134,6 +156,10 @@ def cuda_workloads() -> list[Workload]:
                  note="float32, torch with TF32 off; target: 40% of torch's FLOP/s"),
         Workload("cuda_h2d_copy", _host_to_device(copy_n), Target(1.25),
                  note=f"{copy_n * 4 / 2**20:g} MiB pinned host to device; target: 80% of torch"),
+        Workload("cuda_randn_1e7" if not _simulated() else "cuda_randn", _randn(rand_n),
+                 note=f"{rand_n:,} normal float32 drawn on the device (Philox, PyTorch's scheme)"),
+        Workload("cuda_mask_select_1e7" if not _simulated() else "cuda_mask_select", _mask_select(rand_n),
+                 note=f"x[x > 0] of {rand_n:,} float32: a stream compaction, one count read back"),
         Workload("cuda_two_layer_step", _two_layer, note="the tutorial step (64x1000 -> 100 -> 10) on the GPU"),
         Workload("cuda_mlp_sgd_step", _mlp_sgd, note="784-256-10, batch 128, cross_entropy, SGD"),
     ]

@@ -263,6 +263,9 @@ def test_other_random_errors():
         tcli.randperm(-1)
     with pytest.raises(RuntimeError, match="negative dimension"):
         tcli.rand(-1)
+    for rate, shown in ((0.0, "0"), (-1.5, "-1.5")):
+        with pytest.raises(RuntimeError, match=f"exponential_ expects lambda > 0.0, but found lambda={shown}"):
+            tcli.empty(3).exponential_(rate)
 
 
 # ---- PyTorch's numbers (torch-guarded) ---------------------------------------------------------------------------

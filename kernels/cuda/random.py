@@ -54,7 +54,7 @@ _F_HALF_2PI = np.float32(_F_SCALE_2PI / np.float32(2))
 _F_MINUS_TWO, _F_ZERO, _F_ONE = np.float32(-2.0), np.float32(0.0), np.float32(1.0)
 _D_SCALE, _D_HALF = 2.0 ** -53, 2.0 ** -54
 
-UNIFORM, NORMAL, BERNOULLI = 0, 1, 2  # what a float draw makes
+UNIFORM, NORMAL, BERNOULLI, EXPONENTIAL = 0, 1, 2, 3  # what a float draw makes
 
 
 @cuda.jit(device=True, inline=True)
@@ -85,10 +85,12 @@ def _box_muller_f32(x, y):
 
 @cuda.jit(device=True, inline=True)
 def _float_from(kind, x, a, b, c):
-    """One float32 made from a uniform: a + b*u (u == c wraps to a), or u < a as 0/1."""
+    """One float32 made from a uniform: a + b*u (u == c wraps to a), u < a as 0/1, or a * log(u)."""
     u = _uniform_f32(x)
     if kind == BERNOULLI:
         return _F_ONE if u < a else _F_ZERO
+    if kind == EXPONENTIAL:
+        return a * math.log(u)
     value = cuda.fma(u, b, a)
     return a if value == c else value
 
@@ -119,7 +121,7 @@ def _next(c0, c1):
 
 @jit
 def _draw_f32(out, n, seed, offset4, threads, kind, a, b, c):
-    """float32 draws, four per step: uniform (a + b*u), normal (a + b*z) or bernoulli (u < a)."""
+    """float32 draws, four per step: uniform (a + b*u), normal (a + b*z), bernoulli (u < a) or exponential."""
     t = cuda.grid(1)
     while t < min(threads, n):
         k0, k1, c0, c1, c2, c3 = _start(seed, offset4, t)
@@ -145,7 +147,8 @@ def _draw_f32(out, n, seed, offset4, threads, kind, a, b, c):
 
 @jit
 def _draw_f64(out, n, seed, offset4, threads, kind, a, b, c):
-    """float64 draws, two per step (two words each): uniform, normal (Box-Muller on all four) or bernoulli."""
+    """float64 draws, two per step (two words each): uniform, normal (Box-Muller on all four), bernoulli or
+    exponential."""
     t = cuda.grid(1)
     while t < min(threads, n):
         k0, k1, c0, c1, c2, c3 = _start(seed, offset4, t)
@@ -163,6 +166,8 @@ def _draw_f64(out, n, seed, offset4, threads, kind, a, b, c):
                 u0, u1 = _uniform_f64(x0, x1), _uniform_f64(x2, x3)
                 if kind == BERNOULLI:
                     first, second = 1.0 if u0 < a else 0.0, 1.0 if u1 < a else 0.0
+                elif kind == EXPONENTIAL:
+                    first, second = a * math.log(u0), a * math.log(u1)
                 else:
                     first, second = cuda.fma(u0, b, a), cuda.fma(u1, b, a)
                     first, second = a if first == c else first, a if second == c else second

@@ -205,7 +205,7 @@ def _fill_via(out: Tensor, fill):
     return out
 
 
-_UNIFORM, _NORMAL, _BERNOULLI = 0, 1, 2  # kernels/cuda/random.py's kinds of float draw
+_UNIFORM, _NORMAL, _BERNOULLI, _EXPONENTIAL = 0, 1, 2, 3  # kernels/cuda/random.py's kinds of float draw
 _MANTISSA_BITS = {_dt.float64: 53, _dt.float32: 24, _dt.float16: 24}  # random bits PyTorch draws per value
 
 
@@ -380,6 +380,14 @@ def bernoulli_(t: Tensor, p=0.5, *, generator=None):
 
 
 def exponential_(t: Tensor, lambd=1.0, *, generator=None):
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd):g}"
+                           + hint("lambda is the rate: the mean of the draws is 1 / lambda."))
+    if t._device is not CPU:  # PyTorch's CUDA transform: (-1 / lambda) * log(u), u in (0, 1], in float32 for floats
+        real = np.float64 if t._dtype is _dt.float64 else np.float32
+        _draw_on_device(t, generator, _EXPONENTIAL, float(real(-1.0) / real(lambd)))
+        t._vc.bump()
+        return t
     g = _gen(generator)
     _fill_via(t, lambda buf: D.K.exponential(buf, g._state, g._pos, float(lambd)))
     t._vc.bump()
@@ -400,17 +408,21 @@ _TO_MAX = object()  # random_(from) without `to`: the `to` overload; random_(fro
 
 
 def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
-    if t._device is not CPU:  # drawn on the host, as _fill_via explains
+    if t._device is not CPU and high is None:  # random_(from, None): drawn on the host from the CPU generator
         D.map1_into("copy", t, random_(D.empty(t._shape, t._dtype), low, high, generator=generator).to(t._device))
         t._vc.bump()
         return t
-    g = _gen(generator)
-    values = D.empty(t._shape, _dt.int64) if high is None or (high is _TO_MAX and not low) else None
+    g = _gen(generator, t._device)
+    values = D.empty(t._shape, _dt.int64, t._device) if high is None or (high is _TO_MAX and not low) else None
     if high is _TO_MAX and not low:  # the dtype's whole range, 64-bit draws for int64 and float64
-        D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(_full_range(t._dtype)),
-                    t._dtype in (_dt.int64, _dt.float64))
+        span, wide = _full_range(t._dtype), t._dtype in (_dt.int64, _dt.float64)
+        if t._device is not CPU:
+            if values.numel():
+                g.draw(lambda seed, offset: D.kernels(values).philox_ints(values._buf, seed, offset, 0, span, wide))
+        else:
+            D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(span), wide)
     elif high is _TO_MAX:  # random_(to)
-        values = randint(0, low, t._shape, generator=generator)
+        values = randint(0, low, t._shape, generator=generator, device=t._device)
     elif high is None:  # random_(from, None): from up to the dtype's largest value (2**digits for floats)
         top = _full_range(t._dtype) - 1 if t._dtype.is_floating_point else int(np.iinfo(t._dtype.np).max) \
             if t._dtype is not _dt.bool_ else 1
@@ -423,7 +435,7 @@ def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
         else:
             D.K.randint(values._buf, g._state, g._pos, int(low), np.uint64(span), span >= _WIDE_RANGE)
     else:
-        values = randint(low, high, t._shape, generator=generator)
+        values = randint(low, high, t._shape, generator=generator, device=t._device)
     D.map1_into("copy", t, values)
     t._vc.bump()
     return t

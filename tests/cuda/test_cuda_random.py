@@ -72,9 +72,10 @@ def model_rand_f64(n, seed, offset, blocks):
     return uniform_f64(w[2 * place, cols], w[2 * place + 1, cols]), step
 
 
-def model_randint(n, seed, offset, blocks, low, high):
+def model_randint(n, seed, offset, blocks, low, high, wide=None):
+    """random_(low, high) (64-bit words from a range of 2**28 on); random_() passes wide for its dtype."""
     span = high - low
-    wide = span >= 1 << 28
+    wide = span >= 1 << 28 if wide is None else wide
     w, place, step = words(n, seed, offset, 2 if wide else 4, blocks)
     cols = np.arange(n)
     if wide:
@@ -140,6 +141,25 @@ def test_rand_randn_and_randint_follow_pytorchs_layout(blocks):
     assert end.numpy().view(np.uint64).tolist() == [seed, s1 + s2 + s3 + s4]
     if blocks == 2:
         assert s1 == 4 * 2 and s4 == 4 * 3  # 512 threads: two steps of four floats, three of two doubles
+
+
+def test_random_and_exponential_follow_pytorchs_layout():
+    blocks = R.scheme_blocks()
+    tcli.cuda.manual_seed(9)
+    full = tcli.empty(600, dtype=tcli.int32, device="cuda").random_().cpu().tolist()
+    up_to = tcli.empty(600, dtype=tcli.int64, device="cuda").random_(7).cpu().tolist()
+    between = tcli.empty(600, dtype=tcli.float32, device="cuda").random_(-4, 4).cpu().tolist()
+    rate = tcli.empty(600, device="cuda").exponential_(2.0).cpu().numpy()
+    want_full, s1 = model_randint(600, 9, 0, blocks, 0, 2**31, wide=False)  # int32: a 32-bit word modulo 2**31
+    want_up_to, s2 = model_randint(600, 9, s1, blocks, 0, 7)
+    want_between, s3 = model_randint(600, 9, s1 + s2, blocks, -4, 4)
+    u, _ = model_rand_f32(600, 9, s1 + s2 + s3, blocks)
+    assert full == want_full and up_to == want_up_to and between == [float(v) for v in want_between]
+    np.testing.assert_allclose(rate, np.float32(-0.5) * np.log(u), rtol=1e-6)
+    int64_full = tcli.empty(300, dtype=tcli.int64, device="cuda").random_().cpu().numpy()
+    assert int64_full.min() >= 0 and int64_full.max() > 2**40  # 64-bit draws modulo 2**63
+    with pytest.raises(RuntimeError, match="exponential_ expects lambda > 0.0, but found lambda=0"):
+        tcli.empty(3, device="cuda").exponential_(0.0)
 
 
 def test_wide_randint_ranges_take_64_bit_draws():

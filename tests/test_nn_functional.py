@@ -668,6 +668,15 @@ def test_nll_mean_with_every_target_ignored_is_nan():
     assert F.cross_entropy(x, tcli.tensor([5, 5]), ignore_index=5, reduction="none").tolist() == [0.0, 0.0]
 
 
+def test_nll_mean_divides_by_a_zero_weight_sum_as_ieee_does():
+    """Class weights that sum to zero over the batch: loss / 0 is inf (not nan), and so are the gradients."""
+    x = tcli.tensor([[0.1, 0.2, 0.3], [0.3, 0.1, 0.0]], requires_grad=True)
+    loss = F.cross_entropy(x, tcli.tensor([0, 1]), weight=tcli.tensor([1.0, -1.0, 2.0]))
+    assert loss.item() == math.inf
+    loss.backward()
+    assert np.isinf(x.grad.numpy()).sum() == 4 and np.isnan(x.grad.numpy()).sum() == 2  # 0 * inf at the targets
+
+
 def test_legacy_size_average_and_reduce_flags():
     x, t = tcli.tensor([1.0, 3.0]), tcli.tensor([0.0, 0.0])
     with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated, please use "

@@ -263,6 +263,14 @@ def test_other_random_errors():
         tcli.randperm(-1)
     with pytest.raises(RuntimeError, match="negative dimension"):
         tcli.rand(-1)
+    ints = tcli.zeros(3, dtype=tcli.int64)
+    with pytest.raises(NotImplementedError, match="\"check_uniform_bounds\" not implemented for 'Long'"):
+        ints.uniform_()
+    with pytest.raises(NotImplementedError, match="\"normal_kernel_cpu\" not implemented for 'Long'"):
+        ints.normal_()
+    with pytest.raises(RuntimeError, match="Exponential distribution is a continuous probability distribution. "
+                                           "dtype must be a floating point but you specified Long"):
+        ints.exponential_()
     for rate, shown in ((0.0, "0"), (-1.5, "-1.5")):
         with pytest.raises(RuntimeError, match=f"exponential_ expects lambda > 0.0, but found lambda={shown}"):
             tcli.empty(3).exponential_(rate)

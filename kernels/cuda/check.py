@@ -148,7 +148,7 @@ def _signatures():
     for t in (f32, f64, i64):
         yield (f"scatter_rows {t}", IX._scatter_rows.py_func, (arr(t), arr(i64), i64, shape2, shape2, arr(t), b1),
                t == f32)
-    for t in (f32, f64, i64, b1):
+    for t in (f32, f64, i64, nt.int32, nt.int16, nt.int8, nt.uint8, b1):  # nonzero takes any dtype but float16
         yield (f"chunk_counts {t}", CP._chunk_counts.py_func, (arr(i64), arr(t)), t == f32)
         yield (f"write_coordinates {t}", CP._write_coordinates.py_func, (arr(i64), arr(t), arr(i64), arr(i64)),
                t == f32)
@@ -162,12 +162,18 @@ def _signatures():
 _SHARED_LIMIT = 48 * 1024  # static shared memory per block without opting in
 
 
-def _assembled(ptx: str):
-    """(registers, spilled bytes, shared bytes) of PTX assembled for sm_90 by nvJitLink, or None without it."""
+def _linker():
+    """cuda.bindings' nvJitLink module when its library loads, else None (the ptxas part of the check is skipped)."""
     try:
         from cuda.bindings import nvjitlink
-    except ImportError:
+        nvjitlink.version()
+    except Exception:  # noqa: BLE001 - not installed, or its shared library is missing: nothing to assemble with
         return None
+    return nvjitlink
+
+
+def _assembled(nvjitlink, ptx: str):
+    """(registers, spilled bytes, shared bytes) of PTX assembled for sm_90 by nvJitLink (raises if it fails)."""
     handle = nvjitlink.create(2, ["-arch=sm_90", "-verbose"])
     try:
         data = ptx.encode()
@@ -194,6 +200,7 @@ def main() -> int:
     # A kernel's device functions compile for "the current device": with no driver, say it is an sm_90.
     dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=(9, 0))
     failures, leaks, count, assembled, most = [], [], 0, 0, (0, "")
+    linker = _linker()
     start = time.perf_counter()
     for name, fn, signature, float32_kernel in _signatures():
         count += 1
@@ -207,9 +214,12 @@ def main() -> int:
             continue
         if ".local" in ptx:  # a cuda.local array not promoted to registers: slow local-memory traffic
             leaks.append(("LOCAL MEMORY", name))
-        resources = _assembled(ptx)
-        if resources is not None:
-            registers, spilled, shared = resources
+        if linker is not None:
+            try:
+                registers, spilled, shared = _assembled(linker, ptx)
+            except Exception as error:  # noqa: BLE001 - reported, then the check fails
+                failures.append(f"{name}: ptxas: {type(error).__name__}: {str(error).strip()[:300]}")
+                continue
             assembled += 1
             most = max(most, (registers, name))
             if spilled:

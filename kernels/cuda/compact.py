@@ -5,8 +5,9 @@
 3. ``_write_coordinates``: each block walks its chunk a block-width at a time; a shared-memory scan of the
    nonzero flags gives each element its row, so the coordinates come out in row-major order, as on the CPU.
 
-The number of rows must reach the host to size the output (PyTorch's nonzero synchronises for the same reason);
-nothing else does.
+The number of rows must reach the host to size the output (PyTorch's nonzero synchronises for the same reason):
+count_nonzero reads back the per-chunk counts (8 bytes per CHUNK elements) and sums them there. nonzero counts
+again rather than keep state between the contract's two calls: one more read of x, no transfer.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ def _block_sum(part, t):
             part[t] += part[t + step]
         step //= 2
     cuda.syncthreads()
-
-
 
 
 @jit

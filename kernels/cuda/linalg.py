@@ -149,9 +149,11 @@ def gemm(out, a, b, batch, m, n, k, tile=None):
         return
     (abuf, ao, (a_bs, a_rs, a_cs)), (bbuf, bo, (b_bs, b_rs, b_cs)) = a, b
     args = (out.array, abuf.array, ao, a_bs, a_rs, a_cs, bbuf.array, bo, b_bs, b_rs, b_cs, m, n, k, batch)
-    if tile is None:  # 8 x 8 patches of 8-byte values need more registers than a thread has: they spill
-        shapes = (64, 128) if out.dtype.itemsize <= 4 else (64,)
+    shapes = (64, 128) if out.dtype.itemsize <= 4 else (64,)  # 8 x 8 patches of 8-byte values spill registers
+    if tile is None:
         tile = max((t for t in shapes if m >= t and n >= t), default=None)
+    elif tile not in shapes:
+        raise ValueError(f"gemm: no {tile} x {tile} tile for {out.dtype} (it would spill registers)")
     if tile is not None:
         bm, bn = CONFIGS[tile]["BM"], CONFIGS[tile]["BN"]
         grid = ((n + bn - 1) // bn, min((m + bm - 1) // bm, _MAX_GRID_YZ), min(batch, _MAX_GRID_YZ))

@@ -89,8 +89,8 @@ def _float_from(kind, x, a, b, c):
     u = _uniform_f32(x)
     if kind == BERNOULLI:
         return _F_ONE if u < a else _F_ZERO
-    if kind == EXPONENTIAL:
-        return a * math.log(u)
+    if kind == EXPONENTIAL:  # b = eps/2: log(u) is at most -b (u can be 1), as PyTorch clamps it
+        return a * (-b if u >= _F_ONE - b else math.log(u))
     value = cuda.fma(u, b, a)
     return a if value == c else value
 
@@ -167,7 +167,8 @@ def _draw_f64(out, n, seed, offset4, threads, kind, a, b, c):
                 if kind == BERNOULLI:
                     first, second = 1.0 if u0 < a else 0.0, 1.0 if u1 < a else 0.0
                 elif kind == EXPONENTIAL:
-                    first, second = a * math.log(u0), a * math.log(u1)
+                    first = a * (-b if u0 >= 1.0 - b else math.log(u0))
+                    second = a * (-b if u1 >= 1.0 - b else math.log(u1))
                 else:
                     first, second = cuda.fma(u0, b, a), cuda.fma(u1, b, a)
                     first, second = a if first == c else first, a if second == c else second

@@ -6,7 +6,6 @@ so a printed loss shows PyTorch's ``grad_fn``; backward formulas are tcli ops, s
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -177,6 +176,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         rows = D.contiguous_copy(D.cast(rows, compute)) if rows.dtype is not compute or not rows._dense else rows
         t = target.reshape(-1)
         t = D.contiguous_copy(D.cast(t, _dt.int64)) if t.dtype is not _dt.int64 or not t._dense else t
+        D.check_same_device(rows, t)
         if weight is not None:
             D.check_same_device(rows, weight)
         w = np.empty(0) if weight is None else D.contiguous_copy(D.cast(weight.detach(), _dt.float64))._buf
@@ -194,7 +194,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         elif not on_cpu:
             out = D.cast(total_loss if reduction == "sum" else _pw.div(total_loss, total_weight), compute)
         else:
-            value = total_loss if reduction == "sum" else (total_loss / total_weight if total_weight else math.nan)
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 is nan and x/0 is inf, as in PyTorch
+                value = total_loss if reduction == "sum" else float(np.float64(total_loss) / total_weight)
             out = D.filled((), compute, value, rows._device)
         out = out if out.dtype is input.dtype else D.cast(out, input.dtype)
 
@@ -218,9 +219,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             if reduction == "none":
                 scale = D.contiguous_copy(D.cast(g.reshape(-1), compute))._buf
             else:
-                factor = g.item() / total_weight if reduction == "mean" and total_weight else g.item()
-                scale = np.full(t.shape[0], math.nan if reduction == "mean" and not total_weight else factor,
-                                compute.np)
+                with np.errstate(divide="ignore", invalid="ignore"):  # IEEE, as the forward's mean
+                    factor = np.float64(g.item()) / total_weight if reduction == "mean" else g.item()
+                scale = np.full(t.shape[0], factor, compute.np)
             D.K.nll_backward(grad_rows._buf, classes, t._buf, w, ignore_index, scale)
         return (unrows(grad_rows if compute is input.dtype else D.cast(grad_rows, input.dtype)),)
     name = "NllLoss2DBackward0" if input.dim() > 2 else "NllLossBackward0"

@@ -112,15 +112,25 @@ class CudaGenerator(Generator):
         return from_numpy(np.array([self._seed, self._offset], np.uint64).view(np.uint8).copy())
 
     def set_state(self, new_state):
-        if not isinstance(new_state, Tensor) or new_state.dtype is not _dt.uint8:
+        """A state of 16 bytes (seed, offset), or of 8 (a seed: offset 0), as PyTorch's CUDA generator takes."""
+        if not isinstance(new_state, Tensor) or new_state.dtype is not _dt.uint8 or new_state.device.type != "cpu":
             raise TypeError("RNG state must be a torch.ByteTensor"
-                            + hint("pass what torch.cuda.get_rng_state() returned."))
+                            + hint("pass what torch.cuda.get_rng_state() returned (a CPU uint8 tensor)."))
         raw = np.ascontiguousarray(new_state.numpy()).reshape(-1)
-        if raw.shape[0] != 16:
-            raise RuntimeError(f"Expected a CUDA generator state of size 16 but found the input RNG state size to "
-                               f"be {raw.shape[0]}")
-        self._seed, self._offset = (int(v) for v in raw.view(np.uint64))
+        if raw.shape[0] not in (8, 16):
+            raise RuntimeError("RNG state is wrong size")
+        seed, offset = (int(v) for v in raw.view(np.uint64)) if raw.shape[0] == 16 else (int(raw.view(np.uint64)[0]), 0)
+        if offset % 4:
+            raise RuntimeError("offset must be a multiple of 4")
+        self._seed, self._offset = seed, offset
         return self
+
+    def host_generator(self) -> Generator:
+        """A CPU generator for the CUDA draws tcli still makes on the host (randperm, multinomial, ...): seeded from
+        this generator's seed and offset, which it then moves on, so those draws follow cuda.manual_seed too."""
+        stream = Generator().manual_seed(hash((self._seed, self._offset)) & ((1 << 63) - 1))
+        self._offset += 4
+        return stream
 
     def draw(self, fill) -> None:
         """Run ``fill(seed, offset)``, which draws on the device and returns how far the offset moves."""
@@ -184,20 +194,19 @@ def set_rng_state(new_state):
 def _float_target(shape, dtype, device, kernel):
     check_sizes_nonnegative(shape)
     dtype = _dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)
-    if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dt.scalar_name(dtype)}'"
-                                  + hint("rand/randn make floating point tensors; use randint for integers."))
+    _require_float(dtype, kernel)
     return D.empty(shape, dtype, _device(device))
 
 
-def _fill_via(out: Tensor, fill):
-    """Run fill(buffer) on a dense float32/float64 buffer standing for out (float16 via float32).
+def _require_float(dtype, kernel):
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dt.scalar_name(dtype)}'"
+                                  + hint("these draws make floating point values; use randint or random_ for "
+                                         "integers."))
 
-    CUDA tensors are filled on the host from the same generator and copied over: the same seed gives the
-    same numbers on either device (PyTorch's CUDA generator, Philox, gives others)."""
-    if out._device is not CPU:
-        D.map1_into("copy", out, _fill_via(D.empty(out._shape, out._dtype), fill).to(out._device))
-        return out
+
+def _fill_via(out: Tensor, fill):
+    """Run fill(buffer) on a dense float32/float64 buffer standing for out (float16 via float32); CPU tensors."""
     target = out if out._dtype is not _dt.float16 and out._dense else D.empty(out._shape, _dt.float32)
     fill(target._buf)
     if target is not out:
@@ -227,6 +236,7 @@ def _as_stored(value, dtype) -> float:
 
 
 def uniform_(t: Tensor, a=0.0, b=1.0, *, generator=None):
+    _require_float(t._dtype, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     if t._device is not CPU:  # PyTorch's kernel: from + u * (to - from) in the dtype's precision; `to` wraps to `from`
@@ -244,6 +254,7 @@ def uniform_(t: Tensor, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(t: Tensor, mean=0.0, std=1.0, *, generator=None):
+    _require_float(t._dtype, f"normal_kernel_{t._device.type}")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     n = t.numel()
@@ -318,8 +329,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
-    if _device(device) is not CPU:
-        return randperm(n, generator=generator, dtype=dtype).to(_device(device))
+    if _device(device) is not CPU:  # drawn on the host (see CudaGenerator.host_generator)
+        host = _gen(generator, _device(device)).host_generator()
+        return randperm(n, generator=host, dtype=dtype).to(_device(device))
     t = D.empty((n,), _dt.int64)
     g = _gen(generator)
     D.K.randperm(t._buf, g._state, g._pos)
@@ -355,8 +367,9 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         _draw_on_device(result, generator, _BERNOULLI, _as_stored(p, _dt.float64 if input._dtype is _dt.float64
                                                                   else _dt.float32))
         return result
-    if input._device is not CPU:  # probabilities per element: drawn on the host from the CPU generator
-        return bernoulli(input.detach().cpu(), generator=generator).to(input._device)
+    if input._device is not CPU:  # probabilities per element: drawn on the host (see CudaGenerator.host_generator)
+        host = _gen(generator, input._device).host_generator()
+        return bernoulli(input.detach().cpu(), generator=host).to(input._device)
     g = _gen(generator)
     probs = input if p is None else D.empty(input._shape, _dt.float64)._fill_number(p)
     pf = D.contiguous_copy(probs if probs._dtype is _dt.float64 else D.cast(probs, _dt.float64))
@@ -380,12 +393,15 @@ def bernoulli_(t: Tensor, p=0.5, *, generator=None):
 
 
 def exponential_(t: Tensor, lambd=1.0, *, generator=None):
+    if not t._dtype.is_floating_point:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_dt.scalar_name(t._dtype)}")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd):g}"
                            + hint("lambda is the rate: the mean of the draws is 1 / lambda."))
-    if t._device is not CPU:  # PyTorch's CUDA transform: (-1 / lambda) * log(u), u in (0, 1], in float32 for floats
-        real = np.float64 if t._dtype is _dt.float64 else np.float32
-        _draw_on_device(t, generator, _EXPONENTIAL, float(real(-1.0) / real(lambd)))
+    if t._device is not CPU:  # PyTorch's CUDA transform: (-1 / lambda) * log(u), u in (0, 1], in float32 for floats;
+        real = np.float64 if t._dtype is _dt.float64 else np.float32  # log(u) is at most -eps/2: never a 0 draw
+        _draw_on_device(t, generator, _EXPONENTIAL, float(real(-1.0) / real(lambd)), float(np.finfo(real).eps / 2))
         t._vc.bump()
         return t
     g = _gen(generator)
@@ -408,8 +424,9 @@ _TO_MAX = object()  # random_(from) without `to`: the `to` overload; random_(fro
 
 
 def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
-    if t._device is not CPU and high is None:  # random_(from, None): drawn on the host from the CPU generator
-        D.map1_into("copy", t, random_(D.empty(t._shape, t._dtype), low, high, generator=generator).to(t._device))
+    if t._device is not CPU and high is None:  # random_(from, None): drawn on the host (CudaGenerator.host_generator)
+        host = _gen(generator, t._device).host_generator()
+        D.map1_into("copy", t, random_(D.empty(t._shape, t._dtype), low, high, generator=host).to(t._device))
         t._vc.bump()
         return t
     g = _gen(generator, t._device)
@@ -442,8 +459,9 @@ def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    if input._device is not CPU:  # drawn on the host, as _fill_via explains
-        return multinomial(input.detach().cpu(), num_samples, replacement, generator=generator).to(input._device)
+    if input._device is not CPU:  # drawn on the host (see CudaGenerator.host_generator)
+        host = _gen(generator, input._device).host_generator()
+        return multinomial(input.detach().cpu(), num_samples, replacement, generator=host).to(input._device)
     g = _gen(generator)
     probs = input if input.dim() == 2 else input.reshape(1, -1)
     rows, cats = probs._shape

@@ -228,7 +228,7 @@ def test_register_blocked_gemm_for_whole_tiles(dtype):
     close(bd.t() @ ad.t(), b.t() @ a.t(), **tol)  # both operands read transposed, in place
     x, xd = both(lambda: sample(2, 64, 5, dtype=dtype, seed=22))
     close(xd @ xd.transpose(1, 2), x @ x.transpose(1, 2), **tol)
-    c, cd = both(lambda: sample(130, 11, dtype=dtype, seed=23))  # 128 x 128 tiles, with ragged edges
+    c, cd = both(lambda: sample(130, 11, dtype=dtype, seed=23))  # 128 x 128 tiles (float32), with ragged edges
     e, ed = both(lambda: sample(11, 131, dtype=dtype, seed=24))
     close(cd @ ed, c @ e, **tol)
 
@@ -282,6 +282,8 @@ def test_cross_entropy_and_mse_match_the_cpu_with_gradients():
         F.cross_entropy(ld, tcli.tensor([0, 4, 1, 1, 2, 0], device="cuda"))
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         F.cross_entropy(ld, target.cuda(), weight=weight)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        F.cross_entropy(ld, target)  # a CPU target for CUDA scores
     every_row_ignored = F.cross_entropy(ld, tcli.full((6,), -100, dtype=tcli.int64, device="cuda"))
     assert np.isnan(every_row_ignored.item())  # 0 / 0, as on the CPU
     y, yd = both(lambda: sample(6, 4, seed=18))

@@ -155,11 +155,28 @@ def test_random_and_exponential_follow_pytorchs_layout():
     want_between, s3 = model_randint(600, 9, s1 + s2, blocks, -4, 4)
     u, _ = model_rand_f32(600, 9, s1 + s2 + s3, blocks)
     assert full == want_full and up_to == want_up_to and between == [float(v) for v in want_between]
-    np.testing.assert_allclose(rate, np.float32(-0.5) * np.log(u), rtol=1e-6)
+    clamped = np.where(u >= np.float32(1 - 2.0 ** -24), np.float32(-(2.0 ** -24)), np.log(u))  # never a 0 draw
+    np.testing.assert_allclose(rate, np.float32(-0.5) * clamped, rtol=1e-6)
     int64_full = tcli.empty(300, dtype=tcli.int64, device="cuda").random_().cpu().numpy()
     assert int64_full.min() >= 0 and int64_full.max() > 2**40  # 64-bit draws modulo 2**63
     with pytest.raises(RuntimeError, match="exponential_ expects lambda > 0.0, but found lambda=0"):
         tcli.empty(3, device="cuda").exponential_(0.0)
+
+
+def test_float64_normals_and_bernoulli_follow_pytorchs_layout():
+    blocks = R.scheme_blocks()
+    tcli.cuda.manual_seed(21)
+    z = tcli.randn(500, dtype=tcli.float64, device="cuda").cpu().numpy()
+    coins = tcli.bernoulli(tcli.zeros(500, device="cuda"), 0.25).cpu().numpy()
+    w, place, s1 = words(500, 21, 0, 2, blocks)
+    cols = np.arange(500)
+    u = uniform_f64(w[0, cols], w[1, cols])  # one Box-Muller pair per step: words 0, 1 radius, 2, 3 angle
+    v = (w[2, cols] ^ (w[3, cols] << np.uint64(21))).astype(np.float64) * 2.0 ** -52 + 2.0 ** -53
+    s = np.sqrt(-2.0 * np.log(u))
+    np.testing.assert_allclose(z, np.where(place == 0, np.sin(np.pi * v) * s, np.cos(np.pi * v) * s), rtol=1e-12,
+                               atol=1e-12)
+    u32, _ = model_rand_f32(500, 21, s1, blocks)
+    np.testing.assert_array_equal(coins, (u32 < np.float32(0.25)).astype(np.float32))
 
 
 def test_wide_randint_ranges_take_64_bit_draws():
@@ -198,8 +215,49 @@ def test_seeding_and_state_round_trips():
     cpu_before = tcli.get_rng_state()
     tcli.cuda.manual_seed_all(12)  # the CUDA generator only
     assert tcli.get_rng_state().tolist() == cpu_before.tolist()
-    with pytest.raises(RuntimeError, match="Expected a CUDA generator state of size 16"):
+    with pytest.raises(RuntimeError, match="RNG state is wrong size"):
         tcli.cuda.set_rng_state(tcli.zeros(3, dtype=tcli.uint8))
+
+
+def test_state_sizes_and_offsets_as_pytorch_takes_them():
+    g = tcli.Generator(device="cuda")
+    g.set_state(tcli.tensor(np.array([77], np.uint64).view(np.uint8)))  # a seed alone: offset 0
+    assert g.initial_seed() == 77 and g.get_state().numpy().view(np.uint64).tolist() == [77, 0]
+    with pytest.raises(RuntimeError, match="offset must be a multiple of 4"):
+        g.set_state(tcli.tensor(np.array([77, 6], np.uint64).view(np.uint8)))
+    with pytest.raises(RuntimeError, match="RNG state is wrong size"):
+        g.set_state(tcli.zeros(12, dtype=tcli.uint8))
+    with pytest.raises(TypeError, match="RNG state must be a torch.ByteTensor"):
+        g.set_state(tcli.zeros(16, dtype=tcli.uint8, device="cuda"))
+
+
+def test_draws_still_made_on_the_host_follow_the_cuda_generator():
+    """randperm, multinomial, per-element bernoulli: drawn on the host from a stream the CUDA generator seeds."""
+    def draws(generator=None):
+        return (tcli.randperm(10, device="cuda", generator=generator).cpu().tolist(),
+                tcli.multinomial(tcli.ones(5, device="cuda"), 3, generator=generator).cpu().tolist(),
+                tcli.bernoulli(tcli.full((8,), 0.5, device="cuda"), generator=generator).cpu().tolist())
+
+    tcli.cuda.manual_seed(3)
+    first = draws()
+    tcli.manual_seed(99)  # the CPU generator plays no part...
+    tcli.cuda.manual_seed(3)
+    assert draws() == first
+    g = tcli.Generator(device="cuda").manual_seed(3)
+    assert draws(g) == first  # ...and a CUDA generator of one's own works the same way
+    assert sorted(first[0]) == list(range(10))
+    with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
+        tcli.randperm(4, device="cuda", generator=tcli.Generator())
+
+
+def test_float_draws_refuse_integer_tensors():
+    t = tcli.zeros(3, dtype=tcli.int64, device="cuda")
+    with pytest.raises(NotImplementedError, match="\"check_uniform_bounds\" not implemented for 'Long'"):
+        t.uniform_()
+    with pytest.raises(NotImplementedError, match="\"normal_kernel_cuda\" not implemented for 'Long'"):
+        t.normal_()
+    with pytest.raises(RuntimeError, match="Exponential distribution is a continuous probability distribution"):
+        t.exponential_()
 
 
 def test_a_cuda_generator_of_its_own():

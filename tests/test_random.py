@@ -428,3 +428,40 @@ def test_large_seeds_match_torch():
         tcli.manual_seed(seed)
         torch.manual_seed(seed)
         np.testing.assert_array_equal(as_np(tcli.rand(4)), torch.rand(4).numpy())
+
+
+_IN_PLACE_DRAWS = {
+    "uniform_": lambda t: t.uniform_(-1, 2), "normal_": lambda t: t.normal_(0.5, 2.0),
+    "exponential_": lambda t: t.exponential_(1.5), "random_": lambda t: t.random_(0, 1000),
+    "bernoulli_": lambda t: t.bernoulli_(0.3),
+}
+
+
+@pytest.mark.parametrize("draw", [d for d in _IN_PLACE_DRAWS if d != "normal_"])
+def test_in_place_draws_fill_strided_tensors_in_memory_order(draw):
+    """PyTorch fills a strided tensor in the order its elements lie in memory: a transposed (or permuted) view
+    gets, in memory, what a plain fill of the same storage gets. (normal_ fills contiguous tensors of 16 or more
+    elements by a vectorised scheme of its own and strided ones one value at a time, as PyTorch does: the torch
+    comparison below covers it.)"""
+    fill = _IN_PLACE_DRAWS[draw]
+    tcli.manual_seed(4)
+    transposed = fill(tcli.empty(6, 40).t())
+    tcli.manual_seed(4)
+    plain = fill(tcli.empty(6, 40))
+    assert transposed.t().tolist() == plain.tolist()
+    tcli.manual_seed(4)
+    permuted = fill(tcli.empty(2, 3, 20).permute(2, 0, 1))
+    tcli.manual_seed(4)
+    assert permuted.permute(1, 2, 0).tolist() == fill(tcli.empty(2, 3, 20)).tolist()
+
+
+@pytest.mark.parametrize("draw", list(_IN_PLACE_DRAWS), ids=list(_IN_PLACE_DRAWS))
+def test_in_place_draws_into_strided_tensors_match_torch(draw):
+    torch = pytest.importorskip("torch")
+    fill = _IN_PLACE_DRAWS[draw]
+    got = []
+    for m in (tcli, torch):
+        m.manual_seed(11)
+        got.append([fill(m.empty(5, 40).t()).tolist(), fill(m.empty(4, 6)[:, ::2]).tolist()])
+    np.testing.assert_array_equal(np.array(got[0][0]), np.array(got[1][0]))
+    np.testing.assert_array_equal(np.array(got[0][1]), np.array(got[1][1]))

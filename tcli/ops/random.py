@@ -205,12 +205,23 @@ def _require_float(dtype, kernel):
                                          "integers."))
 
 
+def _in_memory_order(t: Tensor) -> Tensor:
+    """t with its dims permuted outermost-stride first: PyTorch fills a strided tensor with draws in the order its
+    elements lie in memory (TensorIterator sorts dims by stride), so a transposed tensor gets a plain fill's values
+    in memory."""
+    if t._dense or t.dim() < 2:
+        return t
+    order = sorted(range(t.dim()), key=lambda d: -t._strides[d])
+    return t if order == list(range(t.dim())) else t.permute(order)
+
+
 def _fill_via(out: Tensor, fill):
     """Run fill(buffer) on a dense float32/float64 buffer standing for out (float16 via float32); CPU tensors."""
-    target = out if out._dtype is not _dt.float16 and out._dense else D.empty(out._shape, _dt.float32)
+    view = _in_memory_order(out)
+    target = view if view._dtype is not _dt.float16 and view._dense else D.empty(view._shape, _dt.float32)
     fill(target._buf)
-    if target is not out:
-        D.map1_into("copy", out, target)
+    if target is not view:
+        D.map1_into("copy", view, target)
     return out
 
 
@@ -222,6 +233,7 @@ def _draw_on_device(out: Tensor, generator, kind, a=0.0, b=0.0, c=0.0):
     """Fill a CUDA tensor with Philox draws of ``kind`` (kernels/cuda/random.py), computed in float64 for float64
     and in float32 for every other dtype (PyTorch's accumulate types), in the tensor's element order."""
     g = _gen(generator, out._device)
+    out = _in_memory_order(out)
     real = _dt.float64 if out._dtype is _dt.float64 else _dt.float32
     target = out if out._dense and out._dtype is real else D.empty(out._shape, real, out._device)
     if target.numel():
@@ -385,6 +397,10 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 
 def bernoulli_(t: Tensor, p=0.5, *, generator=None):
     probs = p if isinstance(p, Tensor) else None
+    view = _in_memory_order(t)
+    if view is not t and probs is None:  # drawn in memory order, as PyTorch does
+        bernoulli_(view, p, generator=generator)
+        return t
     values = bernoulli(probs.expand(t._shape) if probs is not None else t, None if probs is not None else p,
                        generator=generator)
     D.map1_into("copy", t, values)
@@ -424,6 +440,10 @@ _TO_MAX = object()  # random_(from) without `to`: the `to` overload; random_(fro
 
 
 def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
+    view = _in_memory_order(t)
+    if view is not t:  # drawn in memory order, as PyTorch does
+        random_(view, low, high, generator=generator)
+        return t
     if t._device is not CPU and high is None:  # random_(from, None): drawn on the host (CudaGenerator.host_generator)
         host = _gen(generator, t._device).host_generator()
         D.map1_into("copy", t, random_(D.empty(t._shape, t._dtype), low, high, generator=host).to(t._device))

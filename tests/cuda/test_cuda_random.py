@@ -179,6 +179,14 @@ def test_float64_normals_and_bernoulli_follow_pytorchs_layout():
     np.testing.assert_array_equal(coins, (u32 < np.float32(0.25)).astype(np.float32))
 
 
+def test_strided_tensors_are_filled_in_memory_order():
+    for fill in (lambda t: t.normal_(), lambda t: t.uniform_(), lambda t: t.random_(0, 50)):
+        tcli.cuda.manual_seed(6)
+        transposed = fill(tcli.empty(4, 70, device="cuda").t())
+        tcli.cuda.manual_seed(6)
+        assert transposed.t().cpu().tolist() == fill(tcli.empty(4, 70, device="cuda")).cpu().tolist()
+
+
 def test_wide_randint_ranges_take_64_bit_draws():
     tcli.cuda.manual_seed(5)
     low, high = -(1 << 40), 1 << 40

@@ -632,6 +632,12 @@ def test_unique():
     f = torch.tensor([0.5, -1., 0.5, 2.])
     check(f.unique(), np.array([-1., 0.5, 2.], np.float32))
     assert torch.tensor([], dtype=torch.int64).unique().shape == (0,)
+    h = np.array([[0.5, -1.0, 0.5], [np.nan, 2.0, -1.0]], np.float16)  # float16: found in float32, returned as float16
+    values, inverse, counts = torch.tensor(h).unique(return_inverse=True, return_counts=True)
+    assert values.dtype is torch.float16
+    np.testing.assert_array_equal(values.numpy(), np.array([-1.0, 0.5, 2.0, np.nan], np.float16))
+    check(inverse, np.array([[1, 0, 1], [3, 2, 0]]))
+    check(counts, np.array([2, 2, 1, 1]))
 
 
 # ---- gradients --------------------------------------------------------------------------------------------------

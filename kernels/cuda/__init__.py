@@ -24,7 +24,7 @@ from .buffer import (  # noqa: F401
     reset_peak_memory_stats,
     to_host,
 )
-from .compact import count_nonzero, nonzero  # noqa: F401
+from .compact import count_nonzero, nonzero, unique_sorted  # noqa: F401
 from .elementwise import binary, binary_strided, ternary, ternary_strided, unary, unary_strided  # noqa: F401
 from .index import check_range, gather_dim, gather_rows, scatter_dim, scatter_rows, sort_rows  # noqa: F401
 from .linalg import gemm  # noqa: F401

@@ -149,10 +149,14 @@ def _signatures():
         yield (f"scatter_rows {t}", IX._scatter_rows.py_func, (arr(t), arr(i64), i64, shape2, shape2, arr(t), b1),
                t == f32)
     for t in (f32, f64, i64, nt.int32, nt.int16, nt.int8, nt.uint8, b1):  # nonzero takes any dtype but float16
-        yield (f"chunk_counts {t}", CP._chunk_counts.py_func, (arr(i64), arr(t)), t == f32)
+        yield (f"chunk_counts {t}", CP._chunk_counts.py_func, (arr(i64), arr(t), b1), t == f32)
         yield (f"write_coordinates {t}", CP._write_coordinates.py_func, (arr(i64), arr(t), arr(i64), arr(i64)),
                t == f32)
     yield ("chunk_offsets i64", CP._chunk_offsets.py_func, (arr(i64), arr(i64)), True)
+    for t in (f32, f64, i64, nt.int32, nt.uint8, b1):  # unique's dtypes (float16 is found in float32)
+        yield (f"write_runs {t}", CP._write_runs.py_func, (arr(t), arr(i64), arr(i64), arr(t), arr(i64), arr(i64)),
+               t == f32)
+    yield ("run_lengths i64", CP._run_lengths.py_func, (arr(i64), arr(i64), i64, i64), True)
     u64 = nt.uint64
     for t, kernel in ((f32, RN._draw_f32), (f64, RN._draw_f64)):
         yield (f"philox_floats {t}", kernel.py_func, (arr(t), i64, u64, u64, i64, i64, t, t, t), t == f32)

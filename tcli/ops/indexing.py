@@ -769,6 +769,13 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if dim is not None:
         raise NotImplementedError("tcli.unique(dim=...) is not supported yet; use unique() on the flattened tensor")
     flat = D.contiguous_copy(reshape(input.detach(), -1))
+    if flat._dtype is _dt.float16:  # found in float32 (numba has no float16 kernels), every value exact
+        found = unique(D.cast(flat, _dt.float32), sorted, return_inverse, return_counts)
+        found = list(found) if isinstance(found, tuple) else [found]
+        found[0] = D.cast(found[0], input._dtype)
+        if return_inverse:
+            found[1] = reshape(found[1], input._shape)
+        return found[0] if len(found) == 1 else tuple(found)
     n = flat.numel()
     values_sorted, order = _sort_last(flat, False) if n else (flat, D.empty((0,), int64, flat._device))
     values = D.empty((n,), input._dtype, input._device)

@@ -146,3 +146,23 @@ def test_nonzero_and_masks_run_on_the_device(shape, dtype):
             same(got, want)
         mask = x != 0
         same(x.cuda()[mask.cuda()], x[mask])
+
+
+@pytest.mark.parametrize("values", [[3, 1, 2, 3, 1, 1], [5.0, float("nan"), 1.0, float("nan"), 5.0, -0.0, 0.0], [7],
+                                    [], list(range(40)) * 5 + [-3]], ids=["ints", "nan_and_zeros", "one", "empty",
+                                                                          "several_chunks"])
+def test_unique_runs_on_the_device(values):
+    """unique: the device sort, then the runs of equal values compacted on the device (NaNs stay apart, -0.0 and
+    0.0 merge, as on the CPU); inverse and counts included."""
+    import warnings
+
+    import numpy as np
+
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    x = tcli.tensor(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        got = x.cuda().unique(return_inverse=True, return_counts=True)
+    for dev, ref in zip(got, x.unique(return_inverse=True, return_counts=True)):
+        assert dev.device.type == "cuda" and dev.dtype is ref.dtype and dev.shape == ref.shape
+        np.testing.assert_array_equal(dev.cpu().numpy(), ref.numpy())

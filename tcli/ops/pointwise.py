@@ -319,31 +319,8 @@ def _record_mul(result, a, b, number):
 
 
 def operator(name, dense, scalar, fallback, record, bool_ok=True):
-    """``a <op> b`` for Tensor's dunder methods and the plain functional call: the dense fast path first,
-    ``fallback(a, b)`` otherwise.
-
-    ``record(result, a, b_or_None, number)`` attaches the gradient node when one is needed;
-    ``bool_ok=False`` sends bool tensors to the fallback (and its error).
-    """
-    def op(self, other):
-        t = type(other)
-        if not bool_ok and self._dtype is bool_:
-            return fallback(self, other)
-        if t in TENSOR_TYPES:
-            result = D.fast_binary(dense, self, other)
-            if result is not None:
-                if STATE.enabled and (self._requires_grad or other._requires_grad):
-                    record(result, self, other, None)
-                return result
-        elif t is float or t is int:
-            result = D.fast_scalar(scalar, self, other)
-            if result is not None:
-                if STATE.enabled and self._requires_grad:
-                    record(result, self, None, other)
-                return result
-        return fallback(self, other)
-    op.__name__ = op.__qualname__ = f"__{name}__"
-    return op
+    """``a <op> b`` (see _dispatch.binary_operator, which holds the fast paths)."""
+    return D.binary_operator(name, dense, scalar, fallback, record, TENSOR_TYPES, bool_ok)
 
 
 def add(input, other, *, alpha=1, out=None):

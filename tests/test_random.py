@@ -465,3 +465,34 @@ def test_in_place_draws_into_strided_tensors_match_torch(draw):
         got.append([fill(m.empty(5, 40).t()).tolist(), fill(m.empty(4, 6)[:, ::2]).tolist()])
     np.testing.assert_array_equal(np.array(got[0][0]), np.array(got[1][0]))
     np.testing.assert_array_equal(np.array(got[0][1]), np.array(got[1][1]))
+
+
+def test_integer_bounds_for_float_dtypes_move_inward_as_pytorchs():
+    """PyTorch's update_from/update_to: 2**28 - 1 rounds up to 2**28 in float32, so `to` moves down one float32
+    step below 2**28 (16), and a range under 2**28 keeps 32-bit draws."""
+    from tcli.ops.random import _bounds_in_float
+    assert _bounds_in_float(0, 2**28, tcli.float32) == (0, 2**28 - 16)
+    assert _bounds_in_float(0, 2**31 - 1, tcli.float32) == (0, 2**31 - 128)
+    assert _bounds_in_float(2**30 + 1, 2**31, tcli.float32) == (2**30 + 128, 2**31 - 128)  # 128: float32's step
+    assert _bounds_in_float(-(2**30) - 7, 10, tcli.float32) == (-(2**30) - 7, 10)  # -2**30 - 6 rounds up: kept
+    assert _bounds_in_float(0, 2**28, tcli.float64) == (0, 2**28)  # exact in float64: unchanged
+    assert _bounds_in_float(0, 2052, tcli.float16) == (0, 2050)  # 2051 rounds to 2052 in float16
+    with pytest.raises(RuntimeError, match="random_ expects 'from' casted to dtype to be less than 'to' casted"):
+        _bounds_in_float(2**30 + 1, 2**30 + 2, tcli.float32)
+
+
+@pytest.mark.parametrize("dtype, low, high", [
+    (dtype, low, high) for dtype in ("float32", "float64")
+    for low, high in ((0, 2**28), (0, 2**31 - 1), (-(2**30) - 7, 2**30 + 5), (2**30 + 1, 2**31))
+] + [("float16", 0, 2052), ("float16", -2051, 7), ("float16", 0, 60000)])
+def test_randint_of_float_dtypes_matches_torch(dtype, low, high):
+    torch = pytest.importorskip("torch")
+    import warnings
+    got = []
+    for m in (tcli, torch):
+        m.manual_seed(3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns that such bounds exceed the dtype's exact integers
+            got.append((m.randint(low, high, (9,), dtype=getattr(m, dtype)).tolist(),
+                        m.empty(4, dtype=getattr(m, dtype)).random_(low, high).tolist()))
+    assert got[0] == got[1]

@@ -315,21 +315,45 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     shape = normalize_shape((size,))
     check_sizes_nonnegative(shape)
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    low, high = int(low), int(high)
+    if dtype.is_floating_point:
+        low, high = _bounds_in_float(low, high, dtype)
     device = _device(device)
     g = _gen(generator, device)
     wide = D.empty(shape, _dt.int64, device)
-    span = int(high) - int(low)  # up to 2**64 - 1: passed unsigned so that one compiled kernel takes any range
+    span = high - low  # up to 2**64 - 1: passed unsigned so that one compiled kernel takes any range
     if device is not CPU:
         if wide.numel():
-            g.draw(lambda seed, offset: D.kernels(wide).philox_ints(wide._buf, seed, offset, int(low), span,
+            g.draw(lambda seed, offset: D.kernels(wide).philox_ints(wide._buf, seed, offset, low, span,
                                                                     span >= _WIDE_RANGE))
     else:
-        D.K.randint(wide._buf, g._state, g._pos, int(low), np.uint64(span), span >= _WIDE_RANGE)
+        D.K.randint(wide._buf, g._state, g._pos, low, np.uint64(span), span >= _WIDE_RANGE)
     if dtype is _dt.int64:
         return _finish(wide, requires_grad)
     t = D.empty(shape, dtype, device)
     D.map1_into("copy", t, wide)
     return _finish(t, requires_grad)
+
+
+def _bounds_in_float(low: int, high: int, dtype) -> tuple[int, int]:
+    """PyTorch's update_from/update_to: where the dtype rounds low + 1 below low (high - 1 up to high), the bound
+    moves inward by one step of the dtype's spacing there, so that every draw lies in [low, high) once cast."""
+    digits = {_dt.float16: 11, _dt.float32: 24}.get(dtype, 53)
+
+    def rounded(value):
+        as_float = np.array(value, dtype.np).item()
+        return int(as_float) if np.isfinite(as_float) else value
+
+    up = rounded(low + 1)
+    if up < low:
+        low = up + (1 << (abs(low + 1).bit_length() - 1 - digits + 1))
+    down = rounded(high - 1)
+    if down >= high:
+        high = down - (1 << (abs(high - 1).bit_length() - 1 - digits + 1))
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, but got "
+                           f"from={low} >= to={high}")
+    return low, high
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None):
@@ -459,7 +483,7 @@ def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
         else:
             D.K.randint(values._buf, g._state, g._pos, 0, np.uint64(span), wide)
     elif high is _TO_MAX:  # random_(to)
-        values = randint(0, low, t._shape, generator=generator, device=t._device)
+        values = randint(0, low, t._shape, generator=generator, dtype=t._dtype, device=t._device)
     elif high is None:  # random_(from, None): from up to the dtype's largest value (2**digits for floats)
         top = _full_range(t._dtype) - 1 if t._dtype.is_floating_point else int(np.iinfo(t._dtype.np).max) \
             if t._dtype is not _dt.bool_ else 1
@@ -472,7 +496,7 @@ def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
         else:
             D.K.randint(values._buf, g._state, g._pos, int(low), np.uint64(span), span >= _WIDE_RANGE)
     else:
-        values = randint(low, high, t._shape, generator=generator, device=t._device)
+        values = randint(low, high, t._shape, generator=generator, dtype=t._dtype, device=t._device)
     D.map1_into("copy", t, values)
     t._vc.bump()
     return t

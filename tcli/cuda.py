@@ -94,15 +94,14 @@ manual_seed_all = manual_seed
 
 
 def seed() -> None:
-    import os
-    _generator().manual_seed(int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+    _generator().seed()
 
 
 seed_all = seed
 
 
 def initial_seed() -> int:
-    return _generator()._seed
+    return _generator().initial_seed()
 
 
 def get_rng_state(device="cuda"):

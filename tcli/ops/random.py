@@ -44,11 +44,7 @@ class Generator:
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        seed = int(seed)
-        if seed < -(1 << 63) or seed >= (1 << 64):
-            raise RuntimeError(f"Overflow when unpacking long: {seed}")
-        seed &= (1 << 64) - 1
-        self._seed = seed
+        self._seed = seed = _seed_bits(seed)
         _init_genrand(self._state, self._pos, seed)
         self._normal_cache[:] = 0
         return self
@@ -100,10 +96,7 @@ class CudaGenerator(Generator):
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        seed = int(seed)
-        if seed < -(1 << 63) or seed >= (1 << 64):
-            raise RuntimeError(f"Overflow when unpacking long: {seed}")
-        self._seed, self._offset = seed & ((1 << 64) - 1), 0
+        self._seed, self._offset = _seed_bits(seed), 0
         return self
 
     def get_state(self):
@@ -135,6 +128,14 @@ class CudaGenerator(Generator):
     def draw(self, fill) -> None:
         """Run ``fill(seed, offset)``, which draws on the device and returns how far the offset moves."""
         self._offset += fill(self._seed, self._offset)
+
+
+def _seed_bits(seed) -> int:
+    """A seed as the 64 bits PyTorch keeps (negative seeds wrap); past 64 bits, PyTorch's overflow error."""
+    seed = int(seed)
+    if seed < -(1 << 63) or seed >= (1 << 64):
+        raise RuntimeError(f"Overflow when unpacking long: {seed}")
+    return seed & ((1 << 64) - 1)
 
 
 def _init_genrand(state, pos, value):

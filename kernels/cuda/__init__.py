@@ -26,7 +26,7 @@ from .buffer import (  # noqa: F401
 )
 from .compact import count_nonzero, nonzero, unique_sorted  # noqa: F401
 from .elementwise import binary, binary_strided, ternary, ternary_strided, unary, unary_strided  # noqa: F401
-from .index import check_range, gather_dim, gather_rows, scatter_dim, scatter_rows, sort_rows  # noqa: F401
+from .index import check_range, gather_dim, gather_rows, one_hot, scatter_dim, scatter_rows  # noqa: F401
 from .linalg import gemm  # noqa: F401
 from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update  # noqa: F401
 from .random import philox_floats, philox_ints  # noqa: F401  (CUDA's own generator: no CPU twin)
@@ -40,6 +40,7 @@ from .rows import (  # noqa: F401
     softmax_backward,
     variance,
 )
+from .sort import sort_rows  # noqa: F401
 
 
 def __getattr__(name):

@@ -48,6 +48,7 @@ def _signatures():
     from . import optim as O
     from . import random as RN
     from . import rows as RW
+    from . import sort as S
     R = importlib.import_module(f"{__package__}.reduce")  # the package's `reduce` attribute is the function
 
     f32, f64, i64, b1, u16 = nt.float32, nt.float64, nt.int64, nt.boolean, nt.uint16
@@ -118,7 +119,10 @@ def _signatures():
         yield (f"scatter_dim {t}", IX._scatter_dim.py_func, (arr(t), i64, shape2, arr(i64), arr(t), i64, shape2, shape2,
                                                              i64, b1), t == f32)
     for t in (f32, f64, i64):
-        yield (f"sort_rows {t}", IX._sorter(np.dtype(str(t))).py_func, (arr(t), arr(i64), arr(t), i64, b1), t == f32)
+        yield (f"sort_rows {t}", S._kernel(S._bitonic, np.dtype(str(t))).py_func,
+               (arr(t), arr(i64), arr(t), i64, i64, b1), t == f32)
+        yield (f"sort_merge {t}", S._kernel(S._merge, np.dtype(str(t))).py_func,
+               (arr(t), arr(i64), arr(t), arr(i64), i64, i64, b1), t == f32)
     for t in (f32, f64, i64):
         tiles = L.CONFIGS if t == f32 else [64]  # gemm() takes 128 x 128 tiles for 4-byte values only
         for template, tile in [(L._gemm, None)] + [(L._gemm_blocked, tile) for tile in tiles]:
@@ -145,6 +149,7 @@ def _signatures():
         yield (f"adagrad {t}", O._adagrad.py_func, (arr(t),) * 3 + (t,) * 4, is32)
     for t in (f32, f64, i64, u16):
         yield (f"gather_rows {t}", IX._gather_rows.py_func, (arr(t), arr(t), arr(i64), i64, shape2, shape2), t == f32)
+    yield ("one_hot i64", IX._one_hot.py_func, (arr(i64), arr(i64), i64), False)
     for t in (f32, f64, i64):
         yield (f"scatter_rows {t}", IX._scatter_rows.py_func, (arr(t), arr(i64), i64, shape2, shape2, arr(t), b1),
                t == f32)

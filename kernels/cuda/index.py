@@ -8,9 +8,8 @@ a CUDA atomic add run on the host (fallback.py).
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, from_dtype, int64
+from numba import cuda
 
-from ..templates import specialise
 from .buffer import from_host, to_host
 from .fallback import on_host
 from .launch import grid_for, jit
@@ -147,78 +146,16 @@ def check_range(idx, low, high):
     return cpu.check_range(to_host(idx), low, high)
 
 
-# ---- sorting rows: a bitonic network in shared memory, a block per row ---------------------------------------------
-# Ties are broken by the original index, so the order is the CPU's stable one: ascending with NaN last, or
-# descending with NaN first and equal values in their original order. Rows past MAX_SORT run on the host.
-
-MAX_SORT = 1024
-DTYPE = None
-
-
-def _sorts_before(av, ai, bv, bi, n, descending):
-    """Whether element (av, ai) goes before (bv, bi); indices >= n are padding, which goes last."""
-    if ai >= n or bi >= n:
-        return ai < bi
-    a_nan, b_nan = av != av, bv != bv
-    if a_nan or b_nan:
-        if a_nan and b_nan:
-            return ai < bi
-        return a_nan == descending  # NaN is the largest value
-    if av == bv:
-        return ai < bi
-    return (av > bv) if descending else (av < bv)
+@jit
+def _one_hot(out, idx, num_classes):
+    i = cuda.grid(1)
+    while i < idx.shape[0]:
+        out[i * num_classes + idx[i]] = 1
+        i += cuda.gridsize(1)
 
 
-def _bitonic(values, indices, x, n, descending):
-    sv = cuda.shared.array(MAX_SORT, DTYPE)
-    si = cuda.shared.array(MAX_SORT, int64)
-    t = cuda.threadIdx.x
-    size = cuda.blockDim.x  # a power of two >= n
-    base = cuda.blockIdx.x * n
-    if t < n:
-        sv[t] = x[base + t]
-    si[t] = t
-    cuda.syncthreads()
-    k = 2
-    while k <= size:
-        j = k // 2
-        while j > 0:
-            partner = t ^ j
-            if partner > t:
-                forward = (t & k) == 0
-                wrong = (_sorts_before(sv[partner], si[partner], sv[t], si[t], n, descending) if forward
-                         else _sorts_before(sv[t], si[t], sv[partner], si[partner], n, descending))
-                if wrong:
-                    sv[t], sv[partner] = sv[partner], sv[t]
-                    si[t], si[partner] = si[partner], si[t]
-            cuda.syncthreads()
-            j //= 2
-        k *= 2
-    if t < n:
-        values[base + t] = sv[t]
-        indices[base + t] = si[t]
-
-
-_sorters: dict = {}
-
-
-def _sorter(dtype):
-    kernel = _sorters.get(dtype.str)
-    if kernel is None:
-        scope = dict(_bitonic.__globals__)
-        scope["DTYPE"] = from_dtype(dtype)
-        scope["_sorts_before"] = cuda.jit(device=True)(specialise(_sorts_before, scope=scope))
-        kernel = _sorters[dtype.str] = jit(specialise(_bitonic, f"cuda_bitonic_{dtype.name}", scope))
-    return kernel
-
-
-def sort_rows(values, indices, x, rows, n, descending):
-    """Stable sort of each contiguous row of x (the CPU contract's sort_rows)."""
-    if rows == 0 or n == 0:
-        return
-    if n > MAX_SORT:
-        from .. import cpu
-        on_host("sort_rows", cpu.sort_rows)(values, indices, x, rows, n, descending)
-        return
-    size = 1 << max(0, (n - 1).bit_length())
-    _sorter(x.dtype)[rows, size](values.array, indices.array, x.array, n, bool(descending))
+def one_hot(out, idx, num_classes):
+    """out (zeros, idx.shape[0] rows of num_classes) gets a 1 at each row's class; the op checked the classes."""
+    if idx.shape[0]:
+        blocks, threads = grid_for(idx.shape[0])
+        _one_hot[blocks, threads](out.array, idx.array, num_classes)

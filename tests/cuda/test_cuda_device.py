@@ -156,15 +156,16 @@ def test_mixing_devices_raises_pytorchs_error_with_a_hint():
 
 def test_ops_without_a_cuda_kernel_run_on_the_host_and_warn_once():
     from tcli.kernels.cuda.fallback import HostFallbackWarning, _warned
-    _warned.discard("sort")
-    x = tcli.randn(2, 1500)  # rows longer than the device sort's 1024 are sorted on the host
-    with pytest.warns(HostFallbackWarning, match="no CUDA kernel for 'sort' yet: it ran on the host"):
-        got = x.cuda().sort().values
-    assert got.device == CUDA and got.cpu().tolist() == x.sort().values.tolist()
+    _warned.discard("scatter_add")
+    x = tcli.zeros(5, dtype=tcli.int16)  # no CUDA atomic add for 16-bit integers
+    index, src = tcli.tensor([0, 2, 2, 4]), tcli.tensor([1, 2, 3, 4], dtype=tcli.int16)
+    with pytest.warns(HostFallbackWarning, match="no CUDA kernel for 'scatter_add' yet: it ran on the host"):
+        got = x.cuda().scatter_add(0, index.cuda(), src.cuda())
+    assert got.device == CUDA and got.cpu().tolist() == x.scatter_add(0, index, src).tolist() == [1, 0, 5, 0, 4]
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error", HostFallbackWarning)  # the second time is quiet
-        x.cuda().sort()
+        x.cuda().scatter_add(0, index.cuda(), src.cuda())
 
 
 def test_a_device_buffer_never_reaches_a_cpu_kernel():

@@ -108,8 +108,7 @@ def test_other_ops_give_the_cpus_answer(op):
 
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort_keeps_the_cpus_order_for_ties_and_nan(descending):
-    """The device's bitonic sort breaks ties by index, so it gives the CPU's stable order; NaN is the largest
-    value. Rows longer than the shared-memory network (1024) sort on the host."""
+    """The device sort breaks ties by index, so it gives the CPU's stable order; NaN is the largest value."""
     nan = float("nan")
     x = tcli.tensor([[3.0, 1.0, nan, 2.0, 1.0, -0.5, nan, 1.0], [0.0, 0.0, 5.0, -1.0, 2.0, 2.0, 9.0, -0.0]])
     want, got = x.sort(1, descending=descending), x.cuda().sort(1, descending=descending)
@@ -117,8 +116,41 @@ def test_sort_keeps_the_cpus_order_for_ties_and_nan(descending):
     assert str(got.values.cpu().tolist()) == str(want.values.tolist())  # NaN compares unequal: compare the text
     ints = tcli.tensor([5, 3, 3, 1, 5, -2])
     same(ints.cuda().sort(descending=descending).indices, ints.sort(descending=descending).indices)
-    long = tcli.randn(2, 1030)
-    same(long.cuda().sort(1, descending=descending).indices, long.sort(1, descending=descending).indices)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("shape", [(3, 37), (2, 9), (1, 64), (4, 5)])
+def test_rows_longer_than_a_run_merge_on_the_device(monkeypatch, shape, descending):
+    """Rows longer than the shared-memory network's run merge sorted runs pass by pass (a run of 4 here, so
+    short rows take several passes: an odd number of runs, a last run cut short, a power of two, no merge)."""
+    import warnings
+
+    import numpy as np
+
+    from tcli.kernels.cuda import sort
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    monkeypatch.setattr(sort, "RUN", 4)
+    x = tcli.tensor(np.random.default_rng(sum(shape)).integers(-3, 3, shape)).float()
+    x[0, 1] = x[-1, -1] = float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        got = x.cuda().sort(1, descending=descending)
+    want = x.sort(1, descending=descending)
+    assert got.indices.cpu().tolist() == want.indices.tolist()
+    assert str(got.values.cpu().tolist()) == str(want.values.tolist())
+    same(x.long().cuda().unique(return_counts=True)[1], x.long().unique(return_counts=True)[1])
+
+
+def test_one_hot_runs_on_the_device():
+    import warnings
+
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    labels = tcli.tensor([[2, 0, 3], [1, 1, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        got = F.one_hot(labels.cuda()[:, 1:])  # a strided view: the op makes it dense first
+    assert got.device.type == "cuda"
+    same(got, F.one_hot(labels[:, 1:]))
 
 
 def test_median_of_nan_or_nothing_stays_on_the_device():

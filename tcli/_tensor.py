@@ -460,15 +460,19 @@ class Tensor:
     def __dlpack__(self, stream=None, **kwargs):
         if self._requires_grad:
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
-        if self._device.type == "cuda":  # a capsule's deleter must be C code: a ctypes callback crashes the
-            # interpreter when it runs with an exception pending (a consumer failing, or unwinding)
-            raise BufferError("tcli cannot export CUDA tensors through DLPack yet"
-                              + hint("PyTorch, CuPy and numba take them without a copy through "
-                                     "__cuda_array_interface__: torch.as_tensor(t, device='cuda'), "
-                                     "cupy.asarray(t), numba.cuda.as_cuda_array(t)."))
+        if self._device.type == "cuda":
+            return self._cuda_dlpack(stream, **kwargs)
         if stream is not None:
             kwargs["stream"] = stream
         return self._np().__dlpack__(**kwargs)
+
+    def _cuda_dlpack(self, stream, max_version=None, dl_device=None, copy=None):
+        """A capsule over the device memory (tcli/_dlpack.py); an unversioned one, which every consumer takes."""
+        from ._dlpack import cuda_capsule
+        if dl_device is not None and tuple(dl_device) != self.__dlpack_device__():
+            raise BufferError(f"tcli cannot export a CUDA tensor to DLPack device {tuple(dl_device)}"
+                              + hint("copy it there first, e.g. t.cpu() for the host."))
+        return cuda_capsule(self.clone() if copy else self, stream)
 
     def __dlpack_device__(self):
         return (2, self._device.index or 0) if self._device.type == "cuda" else (1, 0)  # kDLCUDA, kDLCPU

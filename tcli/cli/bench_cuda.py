@@ -101,6 +101,18 @@ def _mask_select(n: int):
     return setup
 
 
+def _sort(n: int):
+    def setup(libs: Libs):
+        a = libs.data(n, seed=9)
+
+        def make(mod):
+            x = mod.from_numpy(a).cuda()
+            return lambda: x.sort()
+
+        return _candidates(libs, make)
+    return setup
+
+
 def _two_layer(libs: Libs):
     n, d_in, hidden, d_out = _size(64, 4), _size(1000, 16), _size(100, 8), _size(10, 2)
     x, y = libs.data(n, d_in, seed=1), libs.data(n, d_out, seed=2)
@@ -147,6 +159,7 @@ def _mlp_sgd(libs: Libs):
 
 def cuda_workloads() -> list[Workload]:
     add_n, gemm_n, copy_n, rand_n = _size(10**8, 4096), _size(4096, 32), _size(256 * 2**20, 2**16), _size(10**7, 512)
+    sort_n = _size(10**6, 200)
     return [
         Workload("cuda_add_1e8" if not _simulated() else "cuda_add", _add(add_n), Target(1.43),
                  note=f"{add_n:,} float32, fresh output; target: 70% of torch's bandwidth"),
@@ -160,6 +173,8 @@ def cuda_workloads() -> list[Workload]:
                  note=f"{rand_n:,} normal float32 drawn on the device (Philox, PyTorch's scheme)"),
         Workload("cuda_mask_select_1e7" if not _simulated() else "cuda_mask_select", _mask_select(rand_n),
                  note=f"x[x > 0] of {rand_n:,} float32: a stream compaction, one count read back"),
+        Workload("cuda_sort_1e6" if not _simulated() else "cuda_sort", _sort(sort_n),
+                 note=f"sort of {sort_n:,} float32 with indices: runs of 1024 in shared memory, then merges"),
         Workload("cuda_two_layer_step", _two_layer, note="the tutorial step (64x1000 -> 100 -> 10) on the GPU"),
         Workload("cuda_mlp_sgd_step", _mlp_sgd, note="784-256-10, batch 128, cross_entropy, SGD"),
     ]

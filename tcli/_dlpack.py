@@ -5,6 +5,9 @@ it lets go. Both that deleter and the capsule's own destructor (for a capsule no
 they run in other libraries' C++ (perhaps without the GIL) or while an exception is pending, where calling back
 into Python through ctypes crashes the interpreter. So they are numba ``cfunc``s that only call the C API: take
 the GIL, drop the reference that keeps the tensor alive, release the GIL.
+
+As with any DLPack export, once the consumer lets go the memory returns to tcli's cache at once: a consumer on
+a stream of its own must have finished with it (or synchronized) by then.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import ctypes
 
 import numpy as np
+
+from .errors import hint
 
 _CAPSULE = ctypes.create_string_buffer(b"dltensor")  # the name must outlive every capsule
 _KDL_CUDA = 2
@@ -41,7 +46,10 @@ _capsule_new = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_void_p, ctypes.c_voi
     ("PyCapsule_New", ctypes.pythonapi))
 _capsule_set_context = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_void_p)(
     ("PyCapsule_SetContext", ctypes.pythonapi))
+_capsule_set_destructor = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_void_p)(
+    ("PyCapsule_SetDestructor", ctypes.pythonapi))
 _incref = ctypes.PYFUNCTYPE(None, ctypes.py_object)(("Py_IncRef", ctypes.pythonapi))
+_decref = ctypes.PYFUNCTYPE(None, ctypes.py_object)(("Py_DecRef", ctypes.pythonapi))
 
 
 class _Export:
@@ -89,11 +97,15 @@ def _native_functions():
 
 
 def cuda_capsule(tensor, stream=None):
-    """A DLPack capsule over a CUDA tensor's memory (no copy). Work queued on tcli's stream (the legacy default
-    stream) finishes before a consumer on another stream reads, as the protocol asks."""
-    if stream is not None and stream not in (-1, 1):
+    """A DLPack capsule over a CUDA tensor's memory (no copy). ``stream`` is the consumer's (the protocol's
+    codes: None or 1 the legacy default stream, where tcli works; 2 the per-thread default, ordered with it; -1
+    no ordering; else a stream pointer, which then waits for the work tcli has queued)."""
+    if stream == 0:
+        raise BufferError("stream=0 is ambiguous in the DLPack protocol"
+                          + hint("pass 1 for the legacy default stream, 2 for the per-thread one, or -1."))
+    if stream is not None and stream not in (-1, 1, 2):
         from . import cuda
-        cuda.synchronize()
+        cuda.backend().make_stream_wait(stream)
     deleter, destructor = _native_functions()
     ndim = tensor.dim()
     shape = (ctypes.c_int64 * max(ndim, 1))(*tensor._shape)
@@ -110,7 +122,13 @@ def cuda_capsule(tensor, stream=None):
     owner = _Export(tensor, managed, shape, strides)
     managed.manager_ctx = id(owner)
     managed.deleter = deleter.address
-    capsule = _capsule_new(ctypes.addressof(managed), ctypes.addressof(_CAPSULE), destructor.address)
-    _capsule_set_context(capsule, id(owner))
     _incref(owner)  # the capsule's (then the consumer's) reference, which the C functions above drop
+    held = False
+    try:
+        capsule = _capsule_new(ctypes.addressof(managed), ctypes.addressof(_CAPSULE), None)
+        _capsule_set_context(capsule, id(owner))
+        held = _capsule_set_destructor(capsule, destructor.address) == 0  # from now on the capsule drops it
+    finally:
+        if not held:  # an error (or Ctrl-C) before the capsule took the reference
+            _decref(owner)
     return capsule

@@ -450,6 +450,8 @@ def test_to_returns_self_when_nothing_changes():
     assert t.cpu() is t
     c = t.to(tcli.float32, copy=True)
     assert c is not t and c.tolist() == [1.0, 1.0]
+    assert t.to(tcli.float32, True) is t  # positional flags, as in PyTorch: non_blocking, then copy
+    assert t.to(tcli.float32, False, True) is not t
 
 
 def test_to_converts():

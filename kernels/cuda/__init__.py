@@ -16,6 +16,7 @@ from .buffer import (  # noqa: F401
     external,
     from_host,
     is_pinned,
+    make_stream_wait,
     max_memory_allocated,
     memory_allocated,
     memory_reserved,

@@ -186,12 +186,40 @@ def memory_reserved() -> int:
     return _allocated[0] + _cached[0]
 
 
-def from_host(host: np.ndarray) -> DeviceBuffer:
-    """A device copy of a C-contiguous 1-D host array."""
+def from_host(host: np.ndarray, non_blocking: bool = False) -> DeviceBuffer:
+    """A device copy of a C-contiguous 1-D host array. non_blocking: from page-locked memory (pinned_copy) the
+    copy is queued and this returns at once, as PyTorch's does; from other memory it is synchronous anyway."""
     buf = alloc(host.shape[0], host.dtype)
     if host.shape[0]:
-        buf.array.copy_to_device(np.ascontiguousarray(host))
+        block = _block_of(host) if non_blocking else None
+        if block is None:
+            buf.array.copy_to_device(np.ascontiguousarray(host))
+        else:
+            stream = _default_stream()
+            buf.array.copy_to_device(host, stream=stream)
+            done = cuda.event()
+            done.record(stream)
+            _copying[id(block)] = done  # the block is not handed out again before this copy has read it
     return buf
+
+
+def make_stream_wait(pointer: int) -> None:
+    """Make another library's stream (a CUDA stream pointer) wait for the work queued so far on tcli's, without
+    blocking the host; numba's simulator has no such streams: there, wait for everything."""
+    external = getattr(cuda, "external_stream", None)
+    if external is None:
+        cuda.synchronize()
+        return
+    done = cuda.event()
+    done.record(_default_stream())
+    done.wait(external(pointer))
+
+
+def _default_stream():
+    """The legacy default stream, where tcli's kernels run, as a stream object: numba copies asynchronously
+    only on one (the simulator has none, and copies at once on any stream)."""
+    default = getattr(cuda, "default_stream", None)
+    return default() if default is not None else cuda.stream()
 
 
 def external(pointer: int, n: int, np_dtype, owner, stream=None) -> DeviceBuffer:
@@ -218,11 +246,15 @@ _free_pinned: dict = {}  # nbytes -> page-locked blocks whose arrays died (pinni
 _POOL_LIMIT = 8  # blocks kept per size: a DataLoader pins the same few batch sizes over and over
 
 
+_copying: dict = {}  # id(page-locked block) -> event after the last asynchronous copy from it
+
+
 def pinned_copy(host: np.ndarray) -> np.ndarray:
     """A copy of a 1-D host array in page-locked memory (from a pool of blocks: a DataLoader pins every batch)."""
     nbytes = host.shape[0] * host.dtype.itemsize
     blocks = _free_pinned.get(nbytes)
     block = blocks.pop() if blocks else cuda.pinned_array(max(nbytes, 1), np.uint8)
+    _wait_for_copies_from(block)
     pinned = np.frombuffer(memoryview(block), host.dtype, host.shape[0])  # the array owns the block's lifetime
     pinned[...] = host
     _pinned[id(pinned)] = pinned
@@ -234,6 +266,19 @@ def _return_pinned(nbytes, block):
     blocks = _free_pinned.setdefault(nbytes, [])
     if len(blocks) < _POOL_LIMIT:
         blocks.append(block)
+    else:  # freed now: not before a copy from it has finished
+        _wait_for_copies_from(block)
+
+
+def _wait_for_copies_from(block):
+    done = _copying.pop(id(block), None)
+    if done is not None:
+        done.synchronize()
+
+
+def _block_of(host):
+    """The page-locked block under an array from pinned_copy, or None for other host memory."""
+    return host.base.obj if is_pinned(host) else None
 
 
 def is_pinned(host) -> bool:

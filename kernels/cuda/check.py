@@ -8,7 +8,8 @@ and dtype tcli launches to PTX with NVVM, and fails on:
 - float64 instructions in a kernel over float32 data (tcli computes float32 in float32), except where a
   kernel accumulates in float64 on purpose, as its CPU twin does (``F64_BY_DESIGN``);
 - and, where NVIDIA's nvJitLink is installed (it comes with the NVRTC wheels), what ptxas makes of the PTX:
-  a kernel that spills registers to local memory, or that uses more than 48 KB of static shared memory.
+  a kernel that spills registers to local memory, that uses more than 48 KB of static shared memory, or whose
+  registers times its block's threads exceed the register file (the launch would fail).
   The check prints the kernel that uses the most registers.
 
 Run it with numba-cuda and NVIDIA's NVVM/NVRTC wheels installed (``pip install 'tcli[cuda]'``) and
@@ -118,7 +119,7 @@ def _signatures():
     for t in (f32, f64, i64):
         yield (f"scatter_dim {t}", IX._scatter_dim.py_func, (arr(t), i64, shape2, arr(i64), arr(t), i64, shape2, shape2,
                                                              i64, b1), t == f32)
-    for t in (f32, f64, i64):
+    for t in (f32, f64, i64, nt.int32, nt.int16, nt.int8, nt.uint8, b1):  # every dtype but float16 (sorted as f32)
         yield (f"sort_rows {t}", S._kernel(S._bitonic, np.dtype(str(t))).py_func,
                (arr(t), arr(i64), arr(t), i64, i64, b1), t == f32)
         yield (f"sort_merge {t}", S._kernel(S._merge, np.dtype(str(t))).py_func,
@@ -169,6 +170,8 @@ def _signatures():
 
 
 _SHARED_LIMIT = 48 * 1024  # static shared memory per block without opting in
+_REGISTER_FILE = 65536  # 32-bit registers per block: more threads x registers and the launch fails
+_BLOCK_THREADS = {"sort_rows": 1024}  # kernels launched with more than the usual 256 threads per block
 
 
 def _linker():
@@ -233,6 +236,9 @@ def main() -> int:
             most = max(most, (registers, name))
             if spilled:
                 leaks.append(("REGISTER SPILLS", f"{name}: {spilled} bytes spilled to local memory"))
+            threads = _BLOCK_THREADS.get(family, 256)
+            if registers * threads > _REGISTER_FILE:
+                leaks.append(("TOO MANY REGISTERS", f"{name}: {registers} registers x {threads} threads per block"))
             if shared > _SHARED_LIMIT:
                 leaks.append(("SHARED MEMORY", f"{name}: {shared} bytes of shared memory per block"))
         f64_lines = sum(".f64" in line for line in ptx.splitlines())

@@ -114,7 +114,7 @@ def sort_rows(values, indices, x, rows, n, descending):
     """Stable sort of each contiguous row of x: values, and indices within the row."""
     if rows == 0 or n == 0:
         return
-    run = min(RUN, n)
+    run = min(RUN, SHARED, n)
     passes = max(0, (-(-n // run) - 1).bit_length())  # merges until one run spans the row
     spare = (alloc(rows * n, x.dtype), alloc(rows * n, np.int64)) if passes else None
     out = (values, indices)

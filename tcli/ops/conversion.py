@@ -31,11 +31,12 @@ def _cast(x: Tensor, dtype) -> Tensor:
     return result
 
 
-def _move(x: Tensor, device) -> Tensor:
-    """A copy of x on ``device`` (dense), recorded as ToCopyBackward0 like PyTorch's .to()."""
+def _move(x: Tensor, device, non_blocking=False) -> Tensor:
+    """A copy of x on ``device`` (dense), recorded as ToCopyBackward0 like PyTorch's .to(). non_blocking: a copy
+    from pinned memory to the GPU is queued, not waited for (device-to-host copies wait anyway)."""
     src = x if x._dense else D.contiguous_copy(x)
     host = src._buf if x._device.type == "cpu" else D.backend(x._device).to_host(src._buf)  # a fresh copy
-    buf = host if device.type == "cpu" else D.backend(device).from_host(host)
+    buf = host if device.type == "cpu" else D.backend(device).from_host(host, non_blocking=bool(non_blocking))
     from .._tensor import layout_of
     result = Tensor._make(buf, x._shape, layout_of(x._shape)[1], 0, x._dtype, dense=True, device=device)
     if _requires(x):
@@ -49,10 +50,11 @@ def _parse_to(args, kwargs):
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
+    non_blocking = kwargs.pop("non_blocking", False)
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    flags = []
     for a in args:
         if isinstance(a, _dt.dtype):
             dtype = a
@@ -61,20 +63,23 @@ def _parse_to(args, kwargs):
         elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
             device = a
         elif isinstance(a, bool):
-            copy = copy or a  # non_blocking / copy positional flags
+            flags.append(a)  # positional: non_blocking, then copy
         elif a is not None:
             dtype = _dt.as_dtype(a)
-    return dtype, device, copy
+    if flags:
+        non_blocking = non_blocking or flags[0]
+        copy = copy or (len(flags) > 1 and flags[1])
+    return dtype, device, copy, non_blocking
 
 
 def to(input, *args, **kwargs):
-    dtype, device, copy = _parse_to(args, dict(kwargs))
+    dtype, device, copy, non_blocking = _parse_to(args, dict(kwargs))
     dtype = None if dtype is None else _dt.as_dtype(dtype)
     if device is not None:
         device = check_device(Device(device) if not isinstance(device, Device) else device)
     result = input
     if device is not None and device != input._device:
-        result = _move(result, device)
+        result = _move(result, device, non_blocking)
         copy = False
     if dtype is not None and dtype is not result._dtype:
         result = _cast(result, dtype)
@@ -126,7 +131,7 @@ def cpu(input, memory_format=None):
 def cuda(input, device=None, non_blocking=False, memory_format=None):
     target = check_device(Device("cuda") if device is None else Device(device) if not isinstance(device, int)
                           else Device("cuda", device))
-    return input if input._device == target else to(input, target)
+    return input if input._device == target else to(input, target, non_blocking=non_blocking)
 
 
 def pin_memory(input, device=None):

@@ -229,6 +229,36 @@ def test_pinned_memory_and_a_pinning_dataloader():
     assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7]]
 
 
+def test_a_non_blocking_copy_from_pinned_memory_is_queued_and_its_block_waits_for_it(monkeypatch):
+    """.cuda(non_blocking=True) from pinned memory queues the copy and records an event; the page-locked block
+    is handed out again (or freed) only after waiting for that event. Other copies are synchronous."""
+    from tcli.kernels.cuda import buffer
+    waited = []
+
+    class Event:
+        def __init__(self):
+            self.recorded = False
+
+        def record(self, stream=0):
+            self.recorded = True
+
+        def synchronize(self):
+            waited.append(self)
+
+    monkeypatch.setattr(buffer.cuda, "event", Event)
+    monkeypatch.setattr(buffer, "_copying", {})  # earlier tests' copies are not this test's
+    t = tcli.arange(6.0)
+    p = t.pin_memory()
+    moved = p.to("cuda", True)  # positional non_blocking, as in PyTorch
+    (event,) = buffer._copying.values()
+    assert event.recorded and not waited and moved.cpu().tolist() == t.tolist()
+    t.cuda(non_blocking=True)  # pageable memory: synchronous, nothing recorded
+    assert list(buffer._copying.values()) == [event]
+    del p
+    again = (t + 1).pin_memory()  # reuses the block: waits for the copy first
+    assert waited == [event] and not buffer._copying and again.tolist() == (t + 1).tolist()
+
+
 def test_cuda_array_interface():
     t = tcli.arange(12.0, device="cuda").reshape(3, 4)
     face = t.__cuda_array_interface__

@@ -5,6 +5,7 @@ import ctypes
 import gc
 import weakref
 
+import numba.cuda
 import numpy as np
 import pytest
 
@@ -74,6 +75,25 @@ def test_a_capsule_dropped_while_an_exception_unwinds_lets_go_cleanly():
     del t
     gc.collect()
     assert memory() is None
+
+
+def test_streams_follow_the_protocol():
+    """1 and 2 (the default streams) need no ordering, -1 asks for none, 0 is ambiguous and refused; another
+    stream waits for tcli's queued work (the simulator, without streams, waits for everything)."""
+    t = tcli.ones(3, device="cuda")
+    for stream in (None, 1, 2, -1):
+        assert _read(capsule := t.__dlpack__(stream=stream)).dl_tensor.ndim == 1
+    with pytest.raises(BufferError, match="(?s)stream=0 is ambiguous.*hint: "):
+        t.__dlpack__(stream=0)
+    if not hasattr(numba.cuda, "external_stream"):
+        synchronized = []
+        original = numba.cuda.synchronize
+        numba.cuda.synchronize = lambda: synchronized.append(True) or original()
+        try:
+            capsule = t.__dlpack__(stream=12345)
+        finally:
+            numba.cuda.synchronize = original
+        assert synchronized and _read(capsule).dl_tensor.ndim == 1
 
 
 def test_a_capsule_for_another_device_is_refused_and_copy_exports_a_copy():

@@ -119,10 +119,11 @@ def test_sort_keeps_the_cpus_order_for_ties_and_nan(descending):
 
 
 @pytest.mark.parametrize("descending", [False, True])
-@pytest.mark.parametrize("shape", [(3, 37), (2, 9), (1, 64), (4, 5)])
+@pytest.mark.parametrize("shape", [(3, 37), (2, 9), (1, 64), (4, 5), (2, 13), (2, 3)])
 def test_rows_longer_than_a_run_merge_on_the_device(monkeypatch, shape, descending):
     """Rows longer than the shared-memory network's run merge sorted runs pass by pass (a run of 4 here, so
-    short rows take several passes: an odd number of runs, a last run cut short, a power of two, no merge)."""
+    short rows take several passes: an odd number of runs, a last run cut short, a power of two, three passes,
+    no merge)."""
     import warnings
 
     import numpy as np

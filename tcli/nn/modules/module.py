@@ -358,7 +358,7 @@ class Module:
     def to(self, *args, **kwargs):
         from ... import dtypes
         from ...ops.conversion import _parse_to
-        dtype, device, _ = _parse_to(args, dict(kwargs))
+        dtype, device = _parse_to(args, dict(kwargs))[:2]
         dtype = None if dtype is None else dtypes.as_dtype(dtype)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "

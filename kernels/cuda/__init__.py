@@ -30,7 +30,7 @@ from .elementwise import binary, binary_strided, ternary, ternary_strided, unary
 from .index import check_range, gather_dim, gather_rows, one_hot, scatter_dim, scatter_rows  # noqa: F401
 from .linalg import gemm  # noqa: F401
 from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update  # noqa: F401
-from .random import philox_floats, philox_ints  # noqa: F401  (CUDA's own generator: no CPU twin)
+from .random import philox_floats, philox_ints, sample_cdf  # noqa: F401  (CUDA's own generator: no CPU twin)
 from .reduce import reduce, scan  # noqa: F401
 from .rows import (  # noqa: F401
     arg_reduce,

@@ -167,6 +167,8 @@ def _signatures():
     for t, kernel in ((f32, RN._draw_f32), (f64, RN._draw_f64)):
         yield (f"philox_floats {t}", kernel.py_func, (arr(t), i64, u64, u64, i64, i64, t, t, t), t == f32)
     yield ("philox_ints i64", RN._draw_int.py_func, (arr(i64), i64, u64, u64, i64, i64, u64, b1), True)
+    for t in (f32, f64):
+        yield (f"sample_cdf {t}", RN._sample_cdf.py_func, (arr(i64), arr(t), arr(t), arr(t), i64, i64), t == f32)
 
 
 _SHARED_LIMIT = 48 * 1024  # static shared memory per block without opting in

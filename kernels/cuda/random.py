@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from .launch import MAX_BLOCKS, SIMULATOR, THREADS, jit
+from .launch import MAX_BLOCKS, SIMULATOR, THREADS, grid_for, jit
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
     from .simmath import math  # noqa: F811
@@ -248,3 +248,33 @@ def philox_ints(out, seed: int, offset: int, base: int, span: int, wide: bool) -
     _launch(_draw_int, out, n, threads, np.uint64(seed), np.uint64(offset // 4), threads,
             np.int64(base), np.uint64(span), bool(wide))
     return step
+
+
+@jit
+def _sample_cdf(out, cdf, weights, u, cats, samples):
+    """Sampling with replacement, PyTorch's way: the first category whose normalised cumulative probability
+    reaches the draw (the last one past rounding), moved back over categories of probability 0."""
+    j = cuda.grid(1)
+    while j < out.shape[0]:
+        base = j // samples * cats
+        lo, hi = 0, cats
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cdf[base + mid] < u[j]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == cats:
+            lo = cats - 1
+        while lo >= 1 and weights[base + lo] == 0:
+            lo -= 1
+        out[j] = lo
+        j += cuda.gridsize(1)
+
+
+def sample_cdf(out, cdf, weights, u, cats: int, samples: int) -> None:
+    """out[r, s] = the category of row r that draw u[r, s] falls in; cdf and weights are (rows, cats), dense."""
+    if out.shape[0]:
+        blocks, threads = grid_for(out.shape[0])
+        _sample_cdf[blocks, threads](out.array, cdf.array, weights.array, u.array, cats, samples)
+

@@ -366,12 +366,17 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
-    if _device(device) is not CPU:  # drawn on the host (see CudaGenerator.host_generator)
-        host = _gen(generator, _device(device)).host_generator()
-        return randperm(n, generator=host, dtype=dtype).to(_device(device))
-    t = D.empty((n,), _dt.int64)
-    g = _gen(generator)
-    D.K.randperm(t._buf, g._state, g._pos)
+    device = _device(device)
+    g = _gen(generator, device)
+    if device is not CPU:  # the order of n random 63-bit keys (a tie, at odds of n^2 / 2^64, keeps index order)
+        from .indexing import _sort_last
+        keys = D.empty((n,), _dt.int64, device)
+        if n:
+            g.draw(lambda seed, offset: D.kernels(keys).philox_ints(keys._buf, seed, offset, 0, 1 << 63, True))
+        t = _sort_last(keys, False)[1]
+    else:
+        t = D.empty((n,), _dt.int64)
+        D.K.randperm(t._buf, g._state, g._pos)
     dtype = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     return t if dtype is _dt.int64 else D.cast(t, dtype)
 
@@ -504,33 +509,51 @@ def random_(t: Tensor, low=0, high=_TO_MAX, *, generator=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    if input._device is not CPU:  # drawn on the host (see CudaGenerator.host_generator)
-        host = _gen(generator, input._device).host_generator()
-        return multinomial(input.detach().cpu(), num_samples, replacement, generator=host).to(input._device)
-    g = _gen(generator)
-    probs = input if input.dim() == 2 else input.reshape(1, -1)
+    probs = input.detach() if input.dim() == 2 else input.detach().reshape(1, -1)
     rows, cats = probs._shape
     if not replacement and num_samples > cats:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    out = D.empty((rows, num_samples), _dt.int64)
-    p = D.contiguous_copy(D.cast(probs.detach(), _dt.float64))
-    weights = p._np().copy()
-    if (weights < 0).any() or not np.isfinite(weights).all():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if (weights.sum(axis=1) <= 0).any():
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    _check_distribution(probs, num_samples, replacement)
     if not replacement or num_samples == 1:
-        if not replacement and ((weights > 0).sum(axis=1) < num_samples).any():
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
-                               "category to sample)")
         # PyTorch's Gumbel trick: the top num_samples of p / q with q ~ Exp(1), drawn in the input's dtype
-        q = exponential_(D.empty(probs._shape, probs._dtype), 1.0, generator=generator)
-        keys = probs.detach() / q
+        q = exponential_(D.empty(probs._shape, probs._dtype, probs._device), 1.0, generator=generator)
+        keys = probs / q
         picked = keys.topk(num_samples, dim=-1)[1] if num_samples > 1 else keys.argmax(-1, keepdim=True)
         return picked if input.dim() == 2 else picked.reshape(-1)
-    # PyTorch builds each row's cumulative distribution in the input's dtype and normalises it there
-    acc = np.float32 if probs._dtype in (_dt.float32, _dt.float16) else np.float64
-    cdf = np.cumsum(weights.astype(acc), axis=1, dtype=acc)
-    cdf = np.ascontiguousarray(cdf / cdf[:, -1:], dtype=np.float64).reshape(-1)
-    D.K.multinomial(out._buf, g._state, g._pos, cdf, rows, cats, num_samples)
+    # PyTorch builds each row's cumulative distribution in the input's accumulate type and normalises it there
+    acc = _dt.float64 if probs._dtype is _dt.float64 else _dt.float32
+    out = D.empty((rows, num_samples), _dt.int64, probs._device)
+    if probs._device is not CPU:
+        from .reduction import cumsum
+        weights = D.contiguous_copy(D.cast(probs, acc) if probs._dtype is not acc else probs)
+        cdf = cumsum(weights, 1)
+        cdf = D.contiguous_copy(cdf / cdf[:, -1:])
+        u = D.empty((rows, num_samples), acc, probs._device)
+        _draw_on_device(u, generator, _UNIFORM, 0.0, 1.0, 1.0)
+        D.kernels(out).sample_cdf(out._buf, cdf._buf, weights._buf, u._buf, cats, num_samples)
+    else:
+        g = _gen(generator)
+        weights = D.contiguous_copy(D.cast(probs, _dt.float64))._np()
+        cdf = np.cumsum(weights.astype(acc.np), axis=1, dtype=acc.np)
+        cdf = np.ascontiguousarray(cdf / cdf[:, -1:], dtype=np.float64).reshape(-1)
+        D.K.multinomial(out._buf, g._state, g._pos, cdf, rows, cats, num_samples)
     return out if input.dim() == 2 else out.reshape(-1)
+
+
+def _check_distribution(probs, num_samples, replacement):
+    """PyTorch's errors for rows that are not distributions: checked on the device where the rows are, with
+    one read of the verdicts."""
+    from .pointwise import isfinite, logical_not, logical_or
+    from .reduction import any as any_
+    from .shape import stack
+    checks = [any_(logical_or(probs < 0, logical_not(isfinite(probs)))), any_(probs.sum(1) <= 0)]
+    if not replacement:
+        checks.append(any_((probs > 0).sum(1) < num_samples))
+    bad_value, no_mass, too_few = (stack(checks).tolist() + [False])[:3]
+    if bad_value:
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if no_mass:
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if too_few:
+        raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
+                           "category to sample)")

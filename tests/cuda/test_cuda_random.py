@@ -239,23 +239,67 @@ def test_state_sizes_and_offsets_as_pytorch_takes_them():
         g.set_state(tcli.zeros(16, dtype=tcli.uint8, device="cuda"))
 
 
-def test_draws_still_made_on_the_host_follow_the_cuda_generator():
-    """randperm, multinomial, per-element bernoulli: drawn on the host from a stream the CUDA generator seeds."""
+def test_per_element_bernoulli_is_drawn_on_the_host_from_a_stream_the_cuda_generator_seeds():
     def draws(generator=None):
-        return (tcli.randperm(10, device="cuda", generator=generator).cpu().tolist(),
-                tcli.multinomial(tcli.ones(5, device="cuda"), 3, generator=generator).cpu().tolist(),
-                tcli.bernoulli(tcli.full((8,), 0.5, device="cuda"), generator=generator).cpu().tolist())
+        return tcli.bernoulli(tcli.full((8,), 0.5, device="cuda"), generator=generator).cpu().tolist()
 
     tcli.cuda.manual_seed(3)
     first = draws()
     tcli.manual_seed(99)  # the CPU generator plays no part...
     tcli.cuda.manual_seed(3)
     assert draws() == first
-    g = tcli.Generator(device="cuda").manual_seed(3)
-    assert draws(g) == first  # ...and a CUDA generator of one's own works the same way
-    assert sorted(first[0]) == list(range(10))
+    assert draws(tcli.Generator(device="cuda").manual_seed(3)) == first  # ...and a CUDA generator of one's own works
+
+
+@pytest.mark.parametrize("n", [0, 1, 37, 300])
+def test_randperm_orders_random_keys_on_the_device(n):
+    """randperm on the device: the stable order of n 63-bit Philox draws, so it follows the CUDA generator."""
+    import warnings
+
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    tcli.cuda.manual_seed(11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        got = tcli.randperm(n, device="cuda")
+        again = tcli.randperm(n, device="cuda", generator=tcli.Generator(device="cuda").manual_seed(11))
+    keys, _ = model_randint(n, 11, 0, R.scheme_blocks(), 0, 1 << 63, wide=True) if n else ([], 0)
+    assert got.device.type == "cuda" and got.dtype is tcli.int64
+    assert got.cpu().tolist() == again.cpu().tolist() == np.argsort(np.array(keys, np.uint64), kind="stable").tolist()
+    assert tcli.randperm(n, device="cuda", dtype=tcli.int32).dtype is tcli.int32
     with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
         tcli.randperm(4, device="cuda", generator=tcli.Generator())
+
+
+def test_multinomial_samples_on_the_device():
+    """With replacement: the first category whose normalised cumulative probability reaches a uniform draw, never
+    one of probability 0; without: PyTorch's Gumbel top-k. Both follow the CUDA generator; bad rows raise
+    PyTorch's errors."""
+    import warnings
+
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    probs = tcli.tensor([[0.0, 1.0, 0.0, 3.0, 0.0], [2.0, 0.0, 0.0, 0.0, 2.0], [0.0, 0.0, 5.0, 0.0, 0.0]])
+    tcli.cuda.manual_seed(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        with_replacement = tcli.multinomial(probs.cuda(), 400, replacement=True)
+        unique = tcli.multinomial(probs[:2].cuda().double(), 2)
+    assert with_replacement.device.type == "cuda" and with_replacement.shape == (3, 400)
+    counts = [np.bincount(row, minlength=5).tolist() for row in with_replacement.cpu().numpy()]
+    assert counts[0][0] == counts[0][2] == counts[0][4] == 0 and 60 < counts[0][1] < 140  # 100 expected
+    assert counts[1][1:4] == [0, 0, 0] and 150 < counts[1][0] < 250 and counts[2] == [0, 0, 400, 0, 0]
+    u = np.array(model_rand_f32(3 * 400, 5, 0, R.scheme_blocks())[0]).reshape(3, 400)
+    cdf = np.cumsum(probs.numpy(), 1, dtype=np.float32)
+    cdf /= cdf[:, -1:]
+    assert with_replacement[0].cpu().tolist() == [int(np.searchsorted(cdf[0], v)) for v in u[0]]
+    assert unique.cpu().sort(1).values.tolist() == [[1, 3], [0, 4]]
+    tcli.cuda.manual_seed(5)
+    assert tcli.multinomial(probs.cuda(), 400, replacement=True).cpu().tolist() == with_replacement.cpu().tolist()
+    for bad, message in [([[1.0, -1.0]], "element < 0"), ([[1.0, float("nan")]], "element < 0"),
+                         ([[0.0, 0.0]], "sum of probabilities <= 0")]:
+        with pytest.raises(RuntimeError, match=message):
+            tcli.multinomial(tcli.tensor(bad, device="cuda"), 1)
+    with pytest.raises(RuntimeError, match="not enough non-negative category"):
+        tcli.multinomial(probs.cuda(), 3)
 
 
 def test_float_draws_refuse_integer_tensors():

@@ -401,6 +401,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return _finish(normal_(t, mean, std, generator=generator), requires_grad)
 
 
+_BAD_PROBABILITY = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false."
+                    + hint("bernoulli takes probabilities in [0, 1]."))
+
+
 def bernoulli(input, p=None, *, generator=None, out=None):
     if input._device is not CPU and p is not None:  # PyTorch's kernel: u < p in the dtype's accumulate type
         if not 0 <= p <= 1:
@@ -409,16 +413,21 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         _draw_on_device(result, generator, _BERNOULLI, _as_stored(p, _dt.float64 if input._dtype is _dt.float64
                                                                   else _dt.float32))
         return result
-    if input._device is not CPU:  # probabilities per element: drawn on the host (see CudaGenerator.host_generator)
-        host = _gen(generator, input._device).host_generator()
-        return bernoulli(input.detach().cpu(), generator=host).to(input._device)
+    if input._device is not CPU:  # probabilities per element: u < p, u drawn on the device
+        from .pointwise import logical_or, lt
+        from .reduction import any as any_
+        probs = input.detach()
+        if any_(logical_or(probs < 0, probs > 1)).item():
+            raise RuntimeError(_BAD_PROBABILITY)
+        u = D.empty(input._shape, _dt.float64 if input._dtype is _dt.float64 else _dt.float32, input._device)
+        _draw_on_device(u, generator, _UNIFORM, 0.0, 1.0, 1.0)
+        return D.cast(lt(u, probs), input._dtype)
     g = _gen(generator)
     probs = input if p is None else D.empty(input._shape, _dt.float64)._fill_number(p)
     pf = D.contiguous_copy(probs if probs._dtype is _dt.float64 else D.cast(probs, _dt.float64))
     flat = pf._buf
     if flat.size and (flat.min() < 0 or flat.max() > 1):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false."
-                           + hint("bernoulli takes probabilities in [0, 1]."))
+        raise RuntimeError(_BAD_PROBABILITY)
     result = D.empty(input._shape, _dt.float64)
     bits = 53 if p is not None or probs._dtype is _dt.float64 else 24
     D.K.bernoulli(result._buf, g._state, g._pos, flat, bits)

@@ -239,16 +239,18 @@ def test_state_sizes_and_offsets_as_pytorch_takes_them():
         g.set_state(tcli.zeros(16, dtype=tcli.uint8, device="cuda"))
 
 
-def test_per_element_bernoulli_is_drawn_on_the_host_from_a_stream_the_cuda_generator_seeds():
-    def draws(generator=None):
-        return tcli.bernoulli(tcli.full((8,), 0.5, device="cuda"), generator=generator).cpu().tolist()
-
+def test_per_element_bernoulli_compares_device_draws_with_each_probability():
     tcli.cuda.manual_seed(3)
-    first = draws()
-    tcli.manual_seed(99)  # the CPU generator plays no part...
-    tcli.cuda.manual_seed(3)
-    assert draws() == first
-    assert draws(tcli.Generator(device="cuda").manual_seed(3)) == first  # ...and a CUDA generator of one's own works
+    p = tcli.tensor([0.0, 1.0, 0.25, 0.5, 0.75, 1.0, 0.0, 0.5], device="cuda")
+    got = tcli.bernoulli(p)
+    u, _ = model_rand_f32(8, 3, 0, R.scheme_blocks())
+    assert got.dtype is tcli.float32 and got.cpu().tolist() == [float(a < b) for a, b in zip(u, p.cpu().tolist())]
+    again = tcli.bernoulli(p, generator=tcli.Generator(device="cuda").manual_seed(3))
+    assert again.cpu().tolist() == got.cpu().tolist()
+    in_place = tcli.empty(8, device="cuda").bernoulli_(p).cpu().tolist()  # the in-place form too
+    assert [in_place[i] for i in (0, 1, 5, 6)] == [0.0, 1.0, 1.0, 0.0]
+    with pytest.raises(RuntimeError, match="Expected p_in >= 0 && p_in <= 1"):
+        tcli.bernoulli(tcli.tensor([0.5, 1.5], device="cuda"))
 
 
 @pytest.mark.parametrize("n", [0, 1, 37, 300])

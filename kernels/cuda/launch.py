@@ -43,6 +43,24 @@ def jit(fn):
     return FastKernel(cuda.jit(named, cache=True))
 
 
+_by_dtype: dict = {}
+
+
+def for_dtype(template, dtype, *helpers):
+    """``template`` compiled with DTYPE bound to ``dtype`` (the type of its shared arrays), each device function
+    in ``helpers`` specialised in the same scope; made once per (template, dtype)."""
+    key = (template.__module__, template.__name__, dtype.str)
+    kernel = _by_dtype.get(key)
+    if kernel is None:
+        from numba import from_dtype
+        scope = dict(template.__globals__)
+        scope["DTYPE"] = from_dtype(dtype)
+        for helper in helpers:
+            scope[helper.__name__] = cuda.jit(device=True)(specialise(helper, scope=scope))
+        kernel = _by_dtype[key] = jit(specialise(template, f"cuda{template.__name__}_{dtype.name}", scope))
+    return kernel
+
+
 class _Unsupported(Exception):
     """An argument type FastKernel leaves to numba."""
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cuda, from_dtype
+from numba import cuda
 
-from ..templates import specialise
 from .buffer import alloc
-from .launch import MAX_BLOCKS, SIMULATOR, THREADS, grid_for, jit
+from .launch import MAX_BLOCKS, SIMULATOR, THREADS, for_dtype, grid_for, jit
 
 if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (see simmath.py)
     from .simmath import math  # noqa: F811
@@ -225,18 +224,8 @@ def _softmax_backward_rows(gi, g, y, rows, red, log):
         cuda.syncthreads()
 
 
-_row_kernels: dict = {}
-
-
 def _row_kernel(template, dtype):
-    key = (template.__name__, dtype.str)
-    kernel = _row_kernels.get(key)
-    if kernel is None:
-        scope = dict(template.__globals__)
-        scope["DTYPE"] = from_dtype(dtype)
-        scope["_row_tree"] = cuda.jit(device=True)(specialise(_row_tree, scope=scope))
-        kernel = _row_kernels[key] = jit(specialise(template, f"cuda{template.__name__}_{dtype.name}", scope))
-    return kernel
+    return for_dtype(template, dtype, _row_tree)
 
 
 def _by_block(inner, red) -> bool:

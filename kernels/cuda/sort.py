@@ -12,11 +12,10 @@ places never collide.
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, from_dtype, int64
+from numba import cuda, int64
 
-from ..templates import specialise
 from .buffer import alloc
-from .launch import grid_for, jit
+from .launch import for_dtype, grid_for
 
 SHARED = 1024  # the network's shared arrays: 1024 values and 1024 int64 indices, 16 KB at most
 RUN = SHARED  # the longest run the network sorts; tests lower it to make short rows merge
@@ -95,19 +94,8 @@ def _merge(values, indices, src_values, src_indices, n, width, descending):
         j += cuda.gridsize(1)
 
 
-_kernels: dict = {}
-
-
 def _kernel(template, dtype):
-    """``template`` compiled for values of ``dtype``."""
-    key = (template.__name__, dtype.str)
-    kernel = _kernels.get(key)
-    if kernel is None:
-        scope = dict(template.__globals__)
-        scope["DTYPE"] = from_dtype(dtype)
-        scope["_sorts_before"] = cuda.jit(device=True)(specialise(_sorts_before, scope=scope))
-        kernel = _kernels[key] = jit(specialise(template, f"cuda{template.__name__}_{dtype.name}", scope))
-    return kernel
+    return for_dtype(template, dtype, _sorts_before)
 
 
 def sort_rows(values, indices, x, rows, n, descending):

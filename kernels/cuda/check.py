@@ -30,6 +30,8 @@ F64_BY_DESIGN = {
     "variance": "accumulates in float64, as kernels/cpu/reduce.py's variance does",
     "nll_rows": "computes row losses in float64, as the CPU's nll_forward sums in float64",
     "nll_grad": "scales by float64 weights and factors, as the CPU's nll_backward does",
+    "nll_partials": "sums the losses and weights in float64, as the CPU's nll_forward does",
+    "nll_finish": "adds up the float64 partial sums",
 }
 # Ops whose float64 instructions and local array are CUDA's own: libdevice's sin/cos/tan reduce huge arguments
 # (Payne-Hanek) in float64 through a small local table.
@@ -131,6 +133,8 @@ def _signatures():
             yield (f"gemm{template.__name__}{tile or ''} {t}", kernel.py_func,
                    (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64, i64, i64, i64, i64, i64, i64, i64), t == f32)
     for t in (f32, f64):
+        yield (f"add_row {t}", L._add_row.py_func, (arr(t), arr(t)), t == f32)
+    for t in (f32, f64):
         is32 = t == f32
         yield (f"softmax {t}", RW._softmax.py_func, (arr(t), arr(t), i64, i64, i64, b1), is32)
         yield (f"softmax_backward {t}", RW._softmax_backward.py_func, (arr(t), arr(t), arr(t), i64, i64, i64, b1), is32)
@@ -141,9 +145,12 @@ def _signatures():
         yield (f"arg_reduce {t}", RW._arg_reduce.py_func, (arr(t), arr(i64), arr(t), i64, i64, i64, b1), is32)
         yield (f"logsumexp {t}", RW._logsumexp.py_func, (arr(t), arr(t), i64, i64, i64), is32)
         yield (f"variance {t}", RW._variance.py_func, (arr(t), arr(t), i64, i64, i64, i64), is32)
-        yield (f"nll_rows {t}", RW._nll_rows.py_func, (arr(t), arr(f64), arr(f64), arr(t), i64, arr(i64), arr(f64), b1,
-                                                       i64), is32)
-        yield (f"nll_grad {t}", RW._nll_grad.py_func, (arr(t), i64, arr(i64), arr(f64), b1, i64, arr(f64), b1), is32)
+        yield (f"nll_rows {t}", RW._nll_rows.py_func, (arr(t), arr(t), i64, arr(i64), arr(f64), b1, i64), is32)
+        yield (f"nll_partials {t}", RW._nll_partials.py_func, (arr(f64), arr(t), i64, arr(i64), arr(f64), b1, i64),
+               is32)
+        yield (f"nll_finish {t}", RW._nll_finish.py_func, (arr(t), arr(f64), arr(f64), b1), is32)
+        yield (f"nll_grad {t}", RW._nll_grad.py_func, (arr(t), i64, arr(i64), arr(f64), b1, i64, arr(t), b1, arr(f64),
+                                                       b1), is32)
         yield (f"sgd {t}", O._sgd.py_func, (arr(t), arr(t), arr(t)) + (t,) * 5 + (b1, b1, b1), is32)
         yield (f"adam {t}", O._adam.py_func, (arr(t),) * 5 + (t,) * 10 + (b1, b1), is32)
         yield (f"rmsprop {t}", O._rmsprop.py_func, (arr(t),) * 5 + (t,) * 8 + (b1, b1), is32)

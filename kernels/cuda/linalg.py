@@ -8,7 +8,7 @@ from __future__ import annotations
 from numba import cuda, from_dtype
 
 from ..templates import specialise
-from .launch import SIMULATOR, jit
+from .launch import SIMULATOR, grid_for, jit
 from .vector import load4
 
 TILE = 16
@@ -161,3 +161,21 @@ def gemm(out, a, b, batch, m, n, k, tile=None):
     else:
         grid = ((n + TILE - 1) // TILE, min((m + TILE - 1) // TILE, _MAX_GRID_YZ), min(batch, _MAX_GRID_YZ))
         _kernel(out.dtype)[grid, (TILE, TILE)](*args)
+
+
+@jit
+def _add_row(out, row):
+    j = cuda.grid(1)
+    while j < out.shape[0]:
+        out[j] += row[j % row.shape[0]]
+        j += cuda.gridsize(1)
+
+
+def add_row(out, row):
+    """out (a flat C-contiguous (m, n) buffer) += row on every row: Linear's bias (the CPU contract's)."""
+    if not row.shape[0] or out.shape[0] % row.shape[0]:
+        raise ValueError("add_row: the buffer is not a whole number of rows")
+    if out.shape[0]:
+        blocks, threads = grid_for(out.shape[0])
+        _add_row[blocks, threads](out.array, row.array)
+

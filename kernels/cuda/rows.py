@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cuda
+from numba import cuda, float64
 
 from .buffer import alloc
 from .launch import MAX_BLOCKS, SIMULATOR, THREADS, for_dtype, grid_for, jit
@@ -123,33 +123,97 @@ def _variance(o, x, outer, red, inner, correction):
 
 
 @jit
-def _nll_rows(losses, terms, weights, logp, classes, target, weight, weighted, ignore_index):
-    """Row i's loss -w * logp[i, t_i] (w = weight[t_i], or 1), into losses (the output's dtype) and terms (float64,
-    for the sums), and w into weights; ignored rows give 0. Targets were checked on the host first."""
+def _nll_rows(losses, logp, classes, target, weight, weighted, ignore_index):
+    """Row i's loss -w * logp[i, t_i] (w = weight[t_i], or 1); ignored rows give 0. Targets were checked on the
+    host first."""
     i = cuda.grid(1)
     while i < target.shape[0]:
         t = target[i]
-        if t != ignore_index and 0 <= t < classes:
-            w = weight[t] if weighted else 1.0
-            term = -w * logp[i * classes + t]
-        else:
-            w = term = 0.0
-        losses[i] = term
-        terms[i] = term
-        weights[i] = w
+        losses[i] = -(weight[t] if weighted else 1.0) * logp[i * classes + t] if t != ignore_index else 0.0
         i += cuda.gridsize(1)
 
 
 @jit
-def _nll_grad(grad, classes, target, weight, weighted, ignore_index, scale, per_row):
-    """grad (zero-filled, rows x classes) gets -w * scale at each row's target (scale[i] per row, or scale[0])."""
+def _nll_partials(partials, logp, classes, target, weight, weighted, ignore_index):
+    """Block b's sums, in float64, of its rows' losses -w * logp[i, t_i] and of their weights w: partials[2b],
+    partials[2b + 1]."""
+    losses = cuda.shared.array(THREADS, float64)
+    weights = cuda.shared.array(THREADS, float64)
+    k = cuda.threadIdx.x
+    loss = total = 0.0
     i = cuda.grid(1)
     while i < target.shape[0]:
         t = target[i]
-        if t != ignore_index and 0 <= t < classes:
+        if t != ignore_index:
             w = weight[t] if weighted else 1.0
-            grad[i * classes + t] = -w * scale[i if per_row else 0]
+            loss -= w * logp[i * classes + t]
+            total += w
         i += cuda.gridsize(1)
+    losses[k] = loss
+    weights[k] = total
+    _sum_pair(losses, weights, k)
+    if k == 0:
+        partials[2 * cuda.blockIdx.x] = losses[0]
+        partials[2 * cuda.blockIdx.x + 1] = weights[0]
+
+
+@jit
+def _nll_finish(out, total_weight, partials, mean):
+    """One block: the blocks' sums added up; out[0] = loss / weight (mean) or the loss, total_weight[0] = weight."""
+    losses = cuda.shared.array(THREADS, float64)
+    weights = cuda.shared.array(THREADS, float64)
+    k = cuda.threadIdx.x
+    loss = total = 0.0
+    for b in range(k, partials.shape[0] // 2, THREADS):
+        loss += partials[2 * b]
+        total += partials[2 * b + 1]
+    losses[k] = loss
+    weights[k] = total
+    _sum_pair(losses, weights, k)
+    if k == 0:
+        total_weight[0] = weights[0]
+        out[0] = _ieee_div(losses[0], weights[0]) if mean else losses[0]
+
+
+@jit
+def _nll_grad(grad, classes, target, weight, weighted, ignore_index, g, per_row, total_weight, mean):
+    """Every element of grad (rows x classes): -w * scale at each row's target, else 0; the scale is the output's
+    gradient (g[i] per row, or g[0]), divided by the total weight for a mean."""
+    j = cuda.grid(1)
+    while j < grad.shape[0]:
+        i = j // classes
+        t = target[i]
+        value = 0.0
+        if j - i * classes == t and t != ignore_index:
+            scale = float64(g[i if per_row else 0])
+            if mean:
+                scale = _ieee_div(scale, total_weight[0])
+            value = -(weight[t] if weighted else 1.0) * scale
+        grad[j] = value
+        j += cuda.gridsize(1)
+
+
+@cuda.jit(device=True)
+def _sum_pair(a, b, k):
+    """a[0], b[0] = the sums of a[0:THREADS], b[0:THREADS]; every thread of the block calls it."""
+    step = THREADS // 2
+    while step > 0:
+        cuda.syncthreads()
+        if k < step:
+            a[k] += a[k + step]
+            b[k] += b[k + step]
+        step //= 2
+    cuda.syncthreads()
+
+
+@cuda.jit(device=True)
+def _ieee_div(x, y):
+    """x / y with IEEE's answers for y == 0 (inf, or nan for 0 / 0), as PyTorch's mean over zero weight gives."""
+    if y != 0:
+        return x / y
+    if x != x or x == 0:
+        return math.nan
+    return math.copysign(math.inf, x) * math.copysign(1.0, y)
 
 
 # ---- the contract ---------------------------------------------------------------------------------------------
@@ -272,22 +336,28 @@ def _weights(weight):
     return alloc(1, np.float64).array, False
 
 
-def nll_rows(logp, classes, target, weight, ignore_index, losses, terms, weights):
-    """The per-row losses and weights of nll_loss, all on the device (the sums are device reductions): no host
-    round trip, so a training step's loss does not stall the GPU. Differs from the CPU contract's nll_forward,
-    which sums on the host's thread in row order."""
+def nll_rows(logp, classes, target, weight, ignore_index, losses):
+    """nll_loss's per-row losses (reduction='none'), on the device."""
     rows = target.shape[0]
     if rows:
         blocks, threads = grid_for(rows)
-        _nll_rows[blocks, threads](losses.array, terms.array, weights.array, logp.array, classes, target.array,
-                                   *_weights(weight), ignore_index)
+        _nll_rows[blocks, threads](losses.array, logp.array, classes, target.array, *_weights(weight), ignore_index)
 
 
-def nll_grad(grad, classes, target, weight, ignore_index, scale):
-    """grad (zero-filled, rows x classes) gets -weight[t_i] * scale at each row's target; scale (float64, on the
-    device) holds one value per row, or one for all."""
-    rows = target.shape[0]
-    if rows:
-        blocks, threads = grid_for(rows)
-        _nll_grad[blocks, threads](grad.array, classes, target.array, *_weights(weight), ignore_index, scale.array,
-                                   scale.shape[0] == rows and rows > 1)
+def nll_reduce(logp, classes, target, weight, ignore_index, mean, out, total_weight):
+    """nll_loss's mean (or sum) into out (one element, logp's dtype) and its total weight into total_weight (one
+    float64), in float64 as the CPU sums, in two launches and no host round trip. Targets were checked."""
+    blocks = max(1, min(MAX_BLOCKS, -(-target.shape[0] // (THREADS * 8))))
+    partials = alloc(2 * blocks, np.float64)
+    _nll_partials[blocks, THREADS](partials.array, logp.array, classes, target.array, *_weights(weight),
+                                   ignore_index)
+    _nll_finish[1, THREADS](out.array, total_weight.array, partials.array, bool(mean))
+
+
+def nll_grad(grad, classes, target, weight, ignore_index, g, total_weight, mean):
+    """grad (rows x classes, every element written) of nll_loss: -weight[t_i] * scale at each row's target; the
+    scale is g (the output's gradient: one value, or one per row), over total_weight for a mean."""
+    if grad.shape[0]:
+        blocks, threads = grid_for(grad.shape[0])
+        _nll_grad[blocks, threads](grad.array, classes, target.array, *_weights(weight), ignore_index, g.array,
+                                   g.shape[0] > 1, total_weight.array, bool(mean))

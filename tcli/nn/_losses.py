@@ -150,16 +150,12 @@ def _rows(input):
     return moved.reshape(-1, input.shape[1]), lambda g2: g2.reshape(shape).movedim(-1, 1)
 
 
-def _nll_on_device(rows, classes, t, w, ignore_index, losses):
-    """nll_loss's row losses on the device and their float64 sums as 0-d device tensors: (loss, weight, -1), or
-    (None, None, first bad row) when a target is out of range."""
+def _first_bad_target(t, classes, ignore_index) -> int:
+    """The first row whose target is out of range, or -1: read on the host, as every index is checked before a
+    kernel uses it (the one look at the targets a CUDA loss takes)."""
     host = t._host_np()
     bad = np.flatnonzero((host != ignore_index) & ((host < 0) | (host >= classes)))
-    if bad.size:
-        return None, None, int(bad[0])
-    terms, weights = (D.empty((t.shape[0],), _dt.float64, rows._device) for _ in range(2))
-    D.kernels(rows).nll_rows(rows._buf, classes, t._buf, w, ignore_index, losses._buf, terms._buf, weights._buf)
-    return terms.sum(), weights.sum(), -1
+    return int(bad[0]) if bad.size else -1
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -184,15 +180,22 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         on_cpu = rows._device.type == "cpu"
         if on_cpu:
             total_loss, total_weight, bad = D.K.nll_forward(rows._buf, classes, t._buf, w, ignore_index, losses._buf)
-        else:  # one look at the targets on the host (every index is checked before a kernel uses it); sums stay
-            total_loss, total_weight, bad = _nll_on_device(rows, classes, t, w, ignore_index, losses)
+        else:  # the loss and its total weight stay on the device
+            bad, total_weight = _first_bad_target(t, classes, ignore_index), D.empty((1,), _dt.float64, rows._device)
         if bad >= 0:
             raise IndexError(f"Target {t._host_np()[bad]} is out of bounds."
                              + hint(f"class indices run from 0 to {classes - 1} (C = input.shape[1])."))
-        if reduction == "none":
+        if not on_cpu:
+            kernels = D.kernels(rows)
+            if reduction == "none":
+                kernels.nll_rows(rows._buf, classes, t._buf, w, ignore_index, losses._buf)
+                out = losses.reshape(target.shape)
+            else:
+                out = D.empty((), compute, rows._device)
+                kernels.nll_reduce(rows._buf, classes, t._buf, w, ignore_index, reduction == "mean", out._buf,
+                                   total_weight._buf)
+        elif reduction == "none":
             out = losses.reshape(target.shape)
-        elif not on_cpu:
-            out = D.cast(total_loss if reduction == "sum" else _pw.div(total_loss, total_weight), compute)
         else:
             with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 is nan and x/0 is inf, as in PyTorch
                 value = total_loss if reduction == "sum" else float(np.float64(total_loss) / total_weight)
@@ -204,18 +207,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             keep = t != ignore_index
             safe = t.masked_fill(~keep, 0)
             coef = keep.to(g.dtype) if weight is None else _pw.mul(keep.to(g.dtype), weight.to(g.dtype)[safe])
-            weight_sum = total_weight if on_cpu else total_weight.item()
-            scale = g.reshape(-1) if reduction == "none" else (_pw.div(g, weight_sum) if reduction == "mean" else g)
+            scale = g.reshape(-1) if reduction == "none" else g
+            if reduction == "mean":  # (on a GPU a read of the total weight: create_graph is rare)
+                scale = _pw.div(g, total_weight if on_cpu else total_weight.item())
             grad_rows = zeros(rows.shape, dtype=g.dtype, device=rows.device).scatter(1, safe.unsqueeze(1),
                                                                  _pw.neg(_pw.mul(coef, scale)).unsqueeze(1))
             return (unrows(grad_rows),)
-        grad_rows = zeros(rows.shape, dtype=compute, device=rows.device)
-        if not on_cpu:  # the scale stays on the device: float64, as the CPU computes it
-            scale = D.cast(g.reshape(-1), _dt.float64)
-            if reduction == "mean":
-                scale = _pw.div(scale, total_weight)
-            D.kernels(rows).nll_grad(grad_rows._buf, classes, t._buf, w, ignore_index, D.contiguous_copy(scale)._buf)
+        if not on_cpu:  # one kernel writes every element; the scale is found on the device, in float64
+            grad_rows = D.empty(rows.shape, compute, rows._device)
+            scale = g.reshape(-1)
+            scale = scale if scale._dense and scale.dtype is compute else D.contiguous_copy(D.cast(scale, compute))
+            D.kernels(rows).nll_grad(grad_rows._buf, classes, t._buf, w, ignore_index, scale._buf, total_weight._buf,
+                                     reduction == "mean")
         else:
+            grad_rows = zeros(rows.shape, dtype=compute, device=rows.device)
             if reduction == "none":
                 scale = D.contiguous_copy(D.cast(g.reshape(-1), compute))._buf
             else:

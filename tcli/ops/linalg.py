@@ -225,9 +225,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     with no_grad():
         prod = mm(mat1, mat2)
         if (alpha == 1 and beta == 1 and input._dense and input._shape == prod._shape[1:] and input._dtype is
-                prod._dtype and prod._dtype in (_dt.float32, _dt.float64) and prod._device is CPU
-                and input._device is CPU):
-            D.K.add_row(prod._buf, input._buf)  # Linear's bias, added in place: one pass, no (N, out) temporary
+                prod._dtype and prod._dtype in (_dt.float32, _dt.float64) and input._device == prod._device):
+            D.kernels(prod).add_row(prod._buf, input._buf)  # Linear's bias, in place: one pass, no (N, out) temporary
             result = prod
         else:
             expand(input.detach(), prod._shape)  # PyTorch's error when input does not broadcast to the product

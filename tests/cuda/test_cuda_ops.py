@@ -290,6 +290,22 @@ def test_cross_entropy_and_mse_match_the_cpu_with_gradients():
     close(F.mse_loss(ld, yd), F.mse_loss(logits, y))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_nll_sums_over_several_blocks_and_zero_weight_match_the_cpu(reduction):
+    """A batch longer than one block's share: partial sums per block, added up by a second kernel. Class weights
+    that sum to 0 over the batch give IEEE's inf (or nan for 0 / 0) and the same gradients as the CPU."""
+    logp, lpd = both(lambda: F.log_softmax(sample(700, 3, seed=23), 1))
+    target = tcli.tensor(np.random.default_rng(5).integers(0, 3, 700))
+    for weight, t in ((tcli.tensor([0.5, 2.0, 1.0]), target), (tcli.tensor([0.0, 0.0, 1.0]), target % 2)):
+        x, xd = logp.clone().requires_grad_(), lpd.clone().requires_grad_()
+        loss = F.nll_loss(x, t, weight=weight, reduction=reduction)
+        loss_d = F.nll_loss(xd, t.cuda(), weight=weight.cuda(), reduction=reduction)
+        close(loss_d, loss)
+        loss.backward()
+        loss_d.backward()
+        close(xd.grad, x.grad)
+
+
 def test_cross_entropy_double_backward_matches_the_cpu():
     logits, ld = both(lambda: sample(5, 3, seed=19))
     target = tcli.tensor([2, 0, 1, 1, 0])

@@ -43,28 +43,25 @@ def _candidates(libs: Libs, make):
                       torch=(lambda: _synced(torch, make(torch))) if torch is not None else None)
 
 
-def _add(n: int):
+def _on_device(shapes: list[tuple[int, ...]], op, seed: int):
+    """A setup where tcli and torch run ``op(*tensors)`` on CUDA copies of float32 data of these shapes."""
     def setup(libs: Libs):
-        a, b = libs.data(n, seed=1), libs.data(n, seed=2)
+        arrays = [libs.data(*shape, seed=seed + i) for i, shape in enumerate(shapes)]
 
         def make(mod):
-            x, y = mod.from_numpy(a).cuda(), mod.from_numpy(b).cuda()
-            return lambda: x + y
+            tensors = [mod.from_numpy(a).cuda() for a in arrays]
+            return lambda: op(*tensors)
 
         return _candidates(libs, make)
     return setup
+
+
+def _add(n: int):
+    return _on_device([(n,), (n,)], lambda x, y: x + y, seed=1)
 
 
 def _sgemm(n: int):
-    def setup(libs: Libs):
-        a, b = libs.data(n, n, seed=3), libs.data(n, n, seed=4)
-
-        def make(mod):
-            x, y = mod.from_numpy(a).cuda(), mod.from_numpy(b).cuda()
-            return lambda: x @ y
-
-        return _candidates(libs, make)
-    return setup
+    return _on_device([(n, n), (n, n)], lambda x, y: x @ y, seed=3)
 
 
 def _host_to_device(n: int):
@@ -84,30 +81,6 @@ def _randn(n: int):
         def make(mod):
             mod.manual_seed(0)
             return lambda: mod.randn(n, device="cuda")
-
-        return _candidates(libs, make)
-    return setup
-
-
-def _mask_select(n: int):
-    def setup(libs: Libs):
-        a = libs.data(n, seed=8)
-
-        def make(mod):
-            x = mod.from_numpy(a).cuda()
-            return lambda: x[x > 0]
-
-        return _candidates(libs, make)
-    return setup
-
-
-def _sort(n: int):
-    def setup(libs: Libs):
-        a = libs.data(n, seed=9)
-
-        def make(mod):
-            x = mod.from_numpy(a).cuda()
-            return lambda: x.sort()
 
         return _candidates(libs, make)
     return setup
@@ -171,9 +144,11 @@ def cuda_workloads() -> list[Workload]:
                  note=f"{copy_n * 4 / 2**20:g} MiB pinned host to device; target: 80% of torch"),
         Workload("cuda_randn_1e7" if not _simulated() else "cuda_randn", _randn(rand_n),
                  note=f"{rand_n:,} normal float32 drawn on the device (Philox, PyTorch's scheme)"),
-        Workload("cuda_mask_select_1e7" if not _simulated() else "cuda_mask_select", _mask_select(rand_n),
+        Workload("cuda_mask_select_1e7" if not _simulated() else "cuda_mask_select",
+                 _on_device([(rand_n,)], lambda x: x[x > 0], seed=8),
                  note=f"x[x > 0] of {rand_n:,} float32: a stream compaction, one count read back"),
-        Workload("cuda_sort_1e6" if not _simulated() else "cuda_sort", _sort(sort_n),
+        Workload("cuda_sort_1e6" if not _simulated() else "cuda_sort",
+                 _on_device([(sort_n,)], lambda x: x.sort(), seed=9),
                  note=f"sort of {sort_n:,} float32 with indices: runs of 1024 in shared memory, then merges"),
         Workload("cuda_two_layer_step", _two_layer, note="the tutorial step (64x1000 -> 100 -> 10) on the GPU"),
         Workload("cuda_mlp_sgd_step", _mlp_sgd, note="784-256-10, batch 128, cross_entropy, SGD"),

@@ -99,14 +99,14 @@ def _get_blas() -> _Blas:
 # ---- kernels ---------------------------------------------------------------------------------------------
 
 @intrinsic
-def _call_gemm(typingctx, address, int_width, like, order, ta, tb, m, n, k, pa, lda, pb, ldb, pc, ldc):
-    """cblas_?gemm(order, ta, tb, m, n, k, 1, pa, lda, pb, ldb, 0, pc, ldc) through the function's address.
+def _call_gemm(typingctx, address, int_width, like, order, ta, tb, m, n, k, pa, lda, pb, ldb, beta, pc, ldc):
+    """cblas_?gemm(order, ta, tb, m, n, k, 1, pa, lda, pb, ldb, beta, pc, ldc) through the function's address.
 
     A ctypes function passed to a numba kernel costs ~2 us per call in typing alone; an address is a plain
     integer. The real type follows ``like`` (an array of the product's dtype), the integer type follows
     ``int_width`` (BLAS's own: int64 for ILP64 builds); pointers are integer addresses.
     """
-    sig = types.void(address, int_width, like, order, ta, tb, m, n, k, pa, lda, pb, ldb, pc, ldc)
+    sig = types.void(address, int_width, like, order, ta, tb, m, n, k, pa, lda, pb, ldb, beta, pc, ldc)
 
     def codegen(context, builder, signature, args):
         index = context.get_value_type(signature.args[1])
@@ -121,18 +121,20 @@ def _call_gemm(typingctx, address, int_width, like, order, ta, tb, m, n, k, pa, 
             return builder.sext(value, to) if value.type.width < to.width else value
 
         fn = builder.inttoptr(args[0], fnty.as_pointer())
-        o, ta_, tb_, m_, n_, k_, pa_, lda_, pb_, ldb_, pc_, ldc_ = args[3:]
+        o, ta_, tb_, m_, n_, k_, pa_, lda_, pb_, ldb_, beta_, pc_, ldc_ = args[3:]
+        beta_ = context.cast(builder, beta_, signature.args[13], signature.args[2].dtype)
         builder.call(fn, [integer(o, i32), integer(ta_, i32), integer(tb_, i32), integer(m_, index),
                           integer(n_, index), integer(k_, index), ir.Constant(real, 1.0), builder.inttoptr(pa_, ptr),
                           integer(lda_, index), builder.inttoptr(pb_, ptr), integer(ldb_, index),
-                          ir.Constant(real, 0.0), builder.inttoptr(pc_, ptr), integer(ldc_, index)])
+                          beta_, builder.inttoptr(pc_, ptr), integer(ldc_, index)])
         return context.get_dummy_value()
 
     return sig, codegen
 
 
-def _gemm_blocks(gemm, int_width, a, b, c, threads):
-    """c[i] = a[i] @ b[i] for each batch i (or c = a @ b for 2-D arrays) as BLAS calls; with threads > 1 a
+def _gemm_blocks(gemm, int_width, a, b, c, beta, threads):
+    """c[i] = a[i] @ b[i] + beta * c[i] for each batch i (or c = a @ b + beta * c for 2-D arrays) as BLAS calls
+    (beta is 0 or 1: BLAS does not read c when it is 0); with threads > 1 a
     product is split into blocks of rows (or columns) run on numba's threads. a and b are read in place
     (stored either way round; a 3-D one with stride 0 broadcasts). Returns False, having done nothing, when
     an operand's strides are not a layout BLAS reads."""
@@ -164,7 +166,7 @@ def _gemm_blocks(gemm, int_width, a, b, c, threads):
             a_off = i * a_batch + (r0 * lda if ta == _NO_TRANS else r0)
             b_off = i * b_batch + (c0 if tb == _NO_TRANS else c0 * ldb)
             _call_gemm(gemm, int_width, c, _ROW_MAJOR, ta, tb, mr, nc, k, pa + a_off * item, lda, pb + b_off * item,
-                       ldb, pc + (i * m * n + r0 * n + c0) * item, n)
+                       ldb, beta, pc + (i * m * n + r0 * n + c0) * item, n)
     return True
 
 
@@ -201,29 +203,44 @@ def matmul_loops(c, a, b):
                 crow[j] += aip * brow[j]
 
 
-def _product(out, a, b):
-    """out[...] = a @ b for 2-D or batched 3-D arrays (out C-contiguous, a and b any strides)."""
+def _blas_gemm(out, a, b, beta):
+    """out = a @ b + beta * out through BLAS, split over numba's threads; False, having done nothing, when BLAS
+    has no gemm for out's dtype or the product is too small to be worth a BLAS call."""
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-    batch = out.shape[0] if out.ndim == 3 else 1
-    flops = 2.0 * batch * m * n * k
+    flops = 2.0 * (out.shape[0] if out.ndim == 3 else 1) * m * n * k
     blas = _get_blas()
     gemm = blas.gemm.get(out.dtype)
     if gemm is None or flops < _TINY_FLOPS or k == 0:
-        if out.dtype.kind == "f" and gemm is None and flops >= _TINY_FLOPS:
-            np.matmul(a, b, out=out)
-            return
-        for i in range(batch):
-            matmul_loops(out[i] if out.ndim == 3 else out, np.ascontiguousarray(a[i] if a.ndim == 3 else a),
-                         np.ascontiguousarray(b[i] if b.ndim == 3 else b))
-        return
+        return False
     threads = num_threads() if flops >= 4 * PARALLEL_MIN else 1
     kernel = _GEMM_BLOCKS[threads > 1]
     previous = blas.single_threaded()
     try:
-        if not kernel(gemm, blas.int_width, a, b, out, threads):
-            kernel(gemm, blas.int_width, np.ascontiguousarray(a), np.ascontiguousarray(b), out, threads)
+        if not kernel(gemm, blas.int_width, a, b, out, beta, threads):
+            kernel(gemm, blas.int_width, np.ascontiguousarray(a), np.ascontiguousarray(b), out, beta, threads)
     finally:
         blas.restore(previous)
+    return True
+
+
+def _product(out, a, b):
+    """out[...] = a @ b for 2-D or batched 3-D arrays (out C-contiguous, a and b any strides)."""
+    if _blas_gemm(out, a, b, 0.0):
+        return
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = out.shape[0] if out.ndim == 3 else 1
+    if out.dtype.kind == "f" and not _get_blas().gemm and 2.0 * batch * m * n * k >= _TINY_FLOPS:
+        np.matmul(a, b, out=out)
+        return
+    for i in range(batch):
+        matmul_loops(out[i] if out.ndim == 3 else out, np.ascontiguousarray(a[i] if a.ndim == 3 else a),
+                     np.ascontiguousarray(b[i] if b.ndim == 3 else b))
+
+
+def matmul_add(out, a, b) -> bool:
+    """out += a @ b for 2-D arrays (out C-contiguous) in one BLAS pass that reads out as it writes it, where BLAS
+    serves out's dtype and the product is big enough; returns False, having done nothing, where it is not."""
+    return _blas_gemm(out, a, b, 1.0)
 
 
 @jit

@@ -65,6 +65,10 @@ class Node:
     _retained = None       # [(output_nr, weakref to tensor)] for retain_grad()
     _hooks = None
     ctx = None             # what an op's backward needs besides tensors (scalars, dims, shapes)
+    # True for nodes with a backward_into(grad, sinks) that may add a result straight into the leaf .grad
+    # sinks[i] (see _grad_sink) and return None for it; the engine then calls that instead of backward.
+    adds_into_grads = False
+    transposes_grad = False  # True for TBackward0 alone: its backward is t(grad)
 
     # -- what backward formulas use --
     def save(self, *tensors):
@@ -327,7 +331,13 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 continue
             if len(inputs) == 1:
                 g = inputs.pop()
-                out = list(node.backward(g)) if g is not None else []
+                if g is None:
+                    out = []
+                elif node.adds_into_grads and capture is None and not create_graph:
+                    out = list(node.backward_into(g, [_grad_sink(nxt, deps, buffers) for nxt, _ in
+                                                      node.next_functions]))
+                else:
+                    out = list(node.backward(g))
             else:
                 out = list(node.backward(*inputs))
             inputs = g = None
@@ -372,6 +382,32 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if node._saved is not None:
                     node._saved = _RELEASED
     return captured
+
+
+def _grad_sink(nxt, deps, buffers):
+    """The ``.grad`` a gradient on an edge into ``nxt`` may be added into directly, or None.
+
+    That is when nxt is a leaf's AccumulateGrad which this edge alone feeds (no other edge, no hook) and the
+    leaf has a dense gradient of its own dtype already: adding straight into it is what accumulate_into
+    would do a step later, less a temporary the size of the leaf and a pass over it. Through a ``w.t()``
+    (nn.Linear's weight) that nothing else reads, the sink is the transpose of w's .grad.
+    """
+    if nxt is None or deps[nxt] != 1 or nxt._hooks is not None or nxt in buffers:
+        return None
+    through_t = nxt.transposes_grad
+    if through_t:
+        if nxt._retained is not None:
+            return None
+        nxt = nxt.next_functions[0][0]
+        if nxt is None or deps[nxt] != 1 or nxt._hooks is not None or nxt in buffers:
+            return None
+    if type(nxt) is not AccumulateGrad:
+        return None
+    var = nxt._variable()
+    grad = None if var is None else var._grad
+    if grad is None or not grad._dense or grad._requires_grad or grad._dtype is not var._dtype:
+        return None
+    return grad.t() if through_t else grad
 
 
 def _add_to_buffer(buffers, node, nr, g):

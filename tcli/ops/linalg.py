@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
 from ..autograd.grad_mode import STATE
@@ -58,13 +60,31 @@ def _mm_in_layout(a, b, transposed):
     return t(mm(t(b), t(a))) if transposed else mm(a, b)
 
 
+def _grad_product(a, b, transposed, sink):
+    """a @ b, a gradient: added straight into ``sink`` (a leaf's .grad or its transpose, see graph._grad_sink)
+    when one is given and BLAS can add it in its own pass, and then None; else a new tensor."""
+    if sink is not None and sink._device is CPU and a._dtype is sink._dtype and b._dtype is sink._dtype:
+        dst, x, y = (sink, a, b) if sink._dense else (t(sink), t(b), t(a))  # (a @ b).T = b.T @ a.T
+        out, x, y = dst._np(), x._np(), y._np()
+        if (dst._dense and not (np.may_share_memory(out, x) or np.may_share_memory(out, y))
+                and D.K.matmul_add(out, x, y)):
+            sink._vc.bump()
+            return None
+    return _mm_in_layout(a, b, transposed)
+
+
 class MmBackward0(Node):
+    adds_into_grads = True
+
     def backward(self, g):
+        return self.backward_into(g, (None, None))
+
+    def backward_into(self, g, sinks):
         a, b = self.saved_tensors
         nf = self.next_functions
         a_t, b_t = self.ctx
-        return (_mm_in_layout(g, t(b), a_t) if nf[0][0] is not None else None,
-                _mm_in_layout(t(a), g, b_t) if nf[1][0] is not None else None)
+        return (_grad_product(g, t(b), a_t, sinks[0]) if nf[0][0] is not None else None,
+                _grad_product(t(a), g, b_t, sinks[1]) if nf[1][0] is not None else None)
 
 
 def mm(input, mat2, *, out=None):
@@ -202,7 +222,12 @@ ger = outer
 
 
 class AddmmBackward0(Node):
+    adds_into_grads = True
+
     def backward(self, g):
+        return self.backward_into(g, (None, None, None))
+
+    def backward_into(self, g, sinks):
         m1, m2 = self.saved_tensors
         beta, alpha, m1_t, m2_t = self.ctx
         nf = self.next_functions
@@ -210,10 +235,10 @@ class AddmmBackward0(Node):
         gi = (g if beta == 1 else mul(g, beta)) if nf[0][0] is not None else None
         g1 = g2 = None
         if nf[1][0] is not None:
-            g1 = _mm_in_layout(g, t(m2), m1_t)
+            g1 = _grad_product(g, t(m2), m1_t, sinks[1] if alpha == 1 else None)
             g1 = g1 if alpha == 1 else mul(g1, alpha)
         if nf[2][0] is not None:
-            g2 = _mm_in_layout(t(m1), g, m2_t)
+            g2 = _grad_product(t(m1), g, m2_t, sinks[2] if alpha == 1 else None)
             g2 = g2 if alpha == 1 else mul(g2, alpha)
         return gi, g1, g2
 

@@ -218,6 +218,8 @@ class TransposeBackward0(Node):
 
 
 class TBackward0(Node):
+    transposes_grad = True
+
     def backward(self, g):
         return (t(g),)
 

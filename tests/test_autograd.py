@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 import pytest
+from helpers import version
 
 import tcli
 from tcli.autograd import Function
@@ -200,6 +201,104 @@ def test_gradient_accumulates_in_place():
     (3 * x).sum().backward()
     np.testing.assert_allclose(val(x.grad), [7.0, 11.0, 15.0])
     assert x.grad is g
+
+
+# ---- a product's gradient added straight into an existing .grad ----------------------------------------------
+# Where a leaf's dense .grad exists and one mm edge alone feeds it, BLAS adds the product into it in one pass
+# (beta = 1) instead of making a temporary and adding that. What the user sees must not change.
+
+def _mm_case(dt, seed, m=24, k=40, n=16):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((m, k)), rng.standard_normal((k, n)), rng.standard_normal((m, n))
+
+
+@pytest.mark.parametrize("dt", [tcli.float32, tcli.float64])
+def test_mm_gradients_accumulate_into_the_same_grad_objects(dt):
+    a, b, g = _mm_case(dt, 1)
+    x, w = leaf(a, dt), leaf(b, dt)
+    up = tcli.tensor(g, dtype=dt)
+    x.mm(w).backward(up)
+    gx, gw = x.grad, w.grad
+    versions = (version(gx), version(gw))
+    for _ in range(2):
+        x.mm(w).backward(up)
+    assert x.grad is gx and w.grad is gw
+    assert version(gx) > versions[0] and version(gw) > versions[1]  # changed in place, as add_ counts it
+    rtol = 1e-5 if dt is tcli.float32 else 1e-12
+    np.testing.assert_allclose(val(gw), 3 * a.T @ g, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(val(gx), 3 * g @ b.T, rtol=rtol, atol=rtol)
+    gw.zero_()
+    x.mm(w).backward(up)
+    np.testing.assert_allclose(val(w.grad), a.T @ g, rtol=rtol, atol=rtol)
+
+
+def test_mm_gradient_into_grad_keeps_hooks_shared_leaves_and_odd_grads_exact():
+    a, b, g = _mm_case(tcli.float64, 2)
+    up = tcli.tensor(g)
+    # a hook on the leaf sees this backward's gradient alone, not the sum already in .grad
+    w = leaf(b)
+    seen = []
+    w.register_hook(lambda grad: seen.append(val(grad)))
+    for _ in range(2):
+        tcli.tensor(a).mm(w).backward(up)
+    np.testing.assert_allclose(seen[1], a.T @ g, rtol=1e-12)
+    np.testing.assert_allclose(val(w.grad), 2 * a.T @ g, rtol=1e-12)
+    # a leaf on both sides of the product: its two gradients are summed before they reach .grad
+    sq, u = a[:, :24], g[:, :1] * g[:1, :1] + np.eye(24, 1)
+    up_s = np.tile(u, (1, 24))
+    s = leaf(sq)
+    s.grad = tcli.ones(24, 24, dtype=tcli.float64)
+    s.mm(s).backward(tcli.tensor(up_s))
+    np.testing.assert_allclose(val(s.grad), 1 + up_s @ sq.T + sq.T @ up_s, rtol=1e-12)
+    # a transposed .grad is added into through its own layout
+    w = leaf(b)
+    w.grad = tcli.ones(16, 40, dtype=tcli.float64).t()
+    tcli.tensor(a).mm(w).backward(up)
+    np.testing.assert_allclose(val(w.grad), 1 + a.T @ g, rtol=1e-12)
+    # a .grad whose memory is an operand of its own gradient's product: BLAS must not write what it reads
+    base = np.ascontiguousarray(a.T)  # (40, 24)
+    up_w = g[:, :1] @ g[:1, :] @ np.ones((16, 24))  # (24, 24)
+    expected = base + base @ up_w
+    w = leaf(np.ones((40, 24)))
+    w.grad = tcli.from_numpy(base)
+    tcli.from_numpy(base).t().mm(w).backward(tcli.tensor(up_w))
+    np.testing.assert_allclose(val(w.grad), expected, rtol=1e-12)
+
+
+def test_linear_weight_gradient_reaches_grad_through_its_transpose():
+    """F.linear is addmm(b, x, w.t()): w's gradient is added into w.grad through the transposed view."""
+    a, b, g = _mm_case(tcli.float64, 4)  # x (24, 40), w.T (40, 16)
+    w, bias = leaf(b.T.copy()), leaf(np.zeros(16))
+    x = tcli.tensor(a)
+    for _ in range(2):
+        tcli.nn.functional.linear(x, w, bias).backward(tcli.tensor(g))
+    grad = w.grad
+    tcli.nn.functional.linear(x, w, bias).backward(tcli.tensor(g))
+    assert w.grad is grad and w.grad.is_contiguous()
+    np.testing.assert_allclose(val(w.grad), 3 * g.T @ a, rtol=1e-12)
+    np.testing.assert_allclose(val(bias.grad), 3 * g.sum(0), rtol=1e-12)
+    # the transposed view retains its own gradient, or has a hook: it must still see the gradient
+    wt = w.t()
+    wt.retain_grad()
+    seen = []
+    wt.register_hook(lambda grad: seen.append(val(grad)))
+    x.mm(wt).backward(tcli.tensor(g))
+    np.testing.assert_allclose(val(wt.grad), a.T @ g, rtol=1e-12)
+    np.testing.assert_allclose(seen[0], a.T @ g, rtol=1e-12)
+    np.testing.assert_allclose(val(w.grad), 4 * g.T @ a, rtol=1e-12)
+
+
+def test_mm_gradient_left_to_autograd_grad_and_create_graph():
+    a, b, g = _mm_case(tcli.float64, 3)
+    x, w = tcli.tensor(a), leaf(b)
+    w.grad = tcli.ones(40, 16, dtype=tcli.float64)
+    (gw,) = tcli.autograd.grad(x.mm(w), w, tcli.tensor(g))
+    np.testing.assert_allclose(val(gw), a.T @ g, rtol=1e-12)
+    np.testing.assert_array_equal(val(w.grad), np.ones((40, 16)))  # autograd.grad leaves .grad alone
+    x.requires_grad_()
+    x.mm(w).backward(tcli.tensor(g), create_graph=True)
+    np.testing.assert_allclose(val(w.grad), 1 + a.T @ g, rtol=1e-12)
+    assert w.grad.grad_fn is not None  # create_graph: the sum keeps its history (it depends on x)
 
 
 def test_grad_zero_and_reset():

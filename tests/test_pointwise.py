@@ -788,6 +788,7 @@ SCALAR_GRADS = {  # label: (function of one tensor, input domain)
     "clamp max": (lambda x: tcli.clamp(x, max=0.5), "real"),
     "clamp both": (lambda x: tcli.clamp(x, -0.5, 0.5), "real"),
     "clamp_min": (lambda x: tcli.clamp_min(x, 0.1), "real"),
+    "clamp min=0": (lambda x: x.clamp(min=0), "nonzero"),
     "where number": (lambda x: tcli.where(x > 0, x, 0.0), "nonzero"),
     "masked_fill": (lambda x: x.masked_fill(x < 0, 2.0), "nonzero"),
     "lerp scalar": (lambda x: tcli.lerp(x, x * x, 0.3), "real"),
@@ -798,6 +799,18 @@ SCALAR_GRADS = {  # label: (function of one tensor, input domain)
 def test_gradcheck_with_numbers(label):
     fn, domain = SCALAR_GRADS[label]
     _gradcheck(fn, leaf(sample(domain, f64, (2, 3), rng_for("grad-scalar", label))))
+
+
+@pytest.mark.parametrize("dt", [f32, f64])
+def test_relu_idiom_and_square_gradients_at_the_edges(dt):
+    """x.clamp(min=0) passes the gradient where x >= 0, both zeros included, and not at NaN (PyTorch's mask is
+    x >= min); (x ** 2).sum() gives 2x through the broadcast gradient of the sum."""
+    x = tcli.tensor([-1.5, -0.0, 0.0, 2.0, math.nan, 3.0], dtype=dt, requires_grad=True)
+    x.clamp(min=0).backward(tcli.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], dtype=dt))
+    np.testing.assert_array_equal(to_numpy(x.grad), [0.0, 2.0, 3.0, 4.0, 0.0, 6.0])
+    y = tcli.tensor([[-1.5, 0.25], [3.0, -0.0]], dtype=dt, requires_grad=True)
+    (y ** 2).sum().backward()
+    np.testing.assert_array_equal(to_numpy(y.grad), [[-3.0, 0.5], [6.0, -0.0]])
 
 
 TERNARY_GRADS = {  # label: (function, input shapes, input domains)

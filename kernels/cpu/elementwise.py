@@ -695,6 +695,16 @@ def relu_grad(g, y):
 
 
 @_op(BINARY)
+def nonneg_grad(g, x):
+    return g if x >= 0 else _zero(g)  # clamp(min=0)'s gradient: it passes where the input is >= 0, 0 included
+
+
+@_op(BINARY)
+def square_grad(g, x):
+    return g * (x + x)  # pow(x, 2)'s gradient as PyTorch rounds it: grad * (2 * x)
+
+
+@_op(BINARY)
 def sigmoid_grad(g, y):
     return g * (y * (1 - y))
 

@@ -711,6 +711,16 @@ def relu_grad(g, y):
 
 
 @_op(BINARY)
+def nonneg_grad(g, x):
+    return g if x >= 0 else _ZERO
+
+
+@_op(BINARY)
+def square_grad(g, x):
+    return g * (x + x)
+
+
+@_op(BINARY)
 def sigmoid_grad(g, y):
     return g * (y * (_ONE - y))
 

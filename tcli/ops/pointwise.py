@@ -208,6 +208,8 @@ class PowBackward0(Node):
         if p == 0:
             return (mul(g, 0),)
         if p == 2:
+            if not STATE.enabled and g._dtype is x._dtype:  # one pass; create_graph needs the differentiable form
+                return (D.map2("square_grad", g, x, g._dtype, g._dtype, x._shape),)
             return (mul(mul(g, x), 2),)
         return (mul(mul(g, p), pow(x, p - 1)),)
 
@@ -885,6 +887,8 @@ class ClampBackward1(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         lo, hi = self.ctx
+        if lo == 0 and hi is None and not STATE.enabled and g._dtype is x._dtype:  # x.clamp(min=0): one pass
+            return (D.map2("nonneg_grad", g, x, g._dtype, g._dtype, g._shape),)
         keep = None
         if lo is not None:
             keep = ge(x, lo)

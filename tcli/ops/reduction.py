@@ -111,6 +111,8 @@ def _unsqueeze_reduced(g, input_shape, dims, keepdim):
 
 def _expand_back(g, input_shape, dims, keepdim):
     from .shape import expand
+    if not keepdim and len(dims) == len(input_shape):  # g is 0-d: one view, as PyTorch's grad.expand(sizes)
+        return expand(g, input_shape)
     return expand(_unsqueeze_reduced(g, input_shape, dims, keepdim), input_shape)
 
 

@@ -12,6 +12,7 @@ timestamp of the file that defines a kernel, so an edit to an op must touch this
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -954,7 +955,14 @@ _TERNARY_STRIDED = KernelTable.pair("ternary_strided", _ternary_strided, TERNARY
 
 def _layout(shape, *operands):
     """The int64 arrays strided kernels take: the shape, then each operand's strides."""
-    return [np.array(shape, np.int64)] + [np.array(op[2], np.int64) for op in operands]
+    return _layout_arrays(shape, *[op[2] for op in operands])
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout_arrays(shape, *strides):
+    # Cached (the kernels only read them): a training loop asks for the same few layouts every step, and
+    # making the arrays costs more than a small kernel.
+    return [np.array(shape, np.int64)] + [np.array(s, np.int64) for s in strides]
 
 
 def _numel(shape):

@@ -239,7 +239,11 @@ def _product(out, a, b):
 
 def matmul_add(out, a, b) -> bool:
     """out += a @ b for 2-D arrays (out C-contiguous) in one BLAS pass that reads out as it writes it, where BLAS
-    serves out's dtype and the product is big enough; returns False, having done nothing, where it is not."""
+    serves out's dtype, the product is big enough, and out shares no memory with a or b (BLAS would read what
+    it has written); returns False, having done nothing, where it is not."""
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
+    if 2.0 * m * n * k < _TINY_FLOPS or np.may_share_memory(out, a) or np.may_share_memory(out, b):
+        return False
     return _blas_gemm(out, a, b, 1.0)
 
 

@@ -7,6 +7,8 @@ one place. Kernels receive aligned shapes and one compute dtype; they know nothi
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import dtypes as _dt
@@ -81,12 +83,18 @@ def empty(shape, dtype, device=CPU) -> Tensor:
     return t
 
 
-def _strided_args(shape, tensors, shapes=None):
+def _strided_args(shape, tensors):
     """Coalesced shape and (buf, off, strides) for each tensor, all viewed at ``shape``."""
-    strides = [t._strides if t._shape == shape else expand_strides(t._shape, t._strides, shape)
-               for t in tensors]
-    cshape, cstrides = coalesce(shape, *strides)
+    cshape, cstrides = _coalesced(shape, *[(t._shape, t._strides) for t in tensors])
     return cshape, [(t._buf, t._offset, s) for t, s in zip(tensors, cstrides)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _coalesced(shape, *layouts):
+    """(shape, strides) pairs viewed at ``shape`` and coalesced; cached, as a training loop repeats its layouts."""
+    strides = [s if sh == shape else expand_strides(sh, s, shape) for sh, s in layouts]
+    cshape, cstrides = coalesce(shape, *strides)
+    return cshape, tuple(cstrides)
 
 
 def to_compute(t: Tensor, dtype) -> Tensor:

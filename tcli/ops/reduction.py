@@ -12,6 +12,7 @@ from ..errors import hint
 from . import _dispatch as D
 from ._util import wrap_dim, wrap_dims
 from .pointwise import _requires
+from .shape import expand, reshape
 
 bool_, int64 = _dt.bool_, _dt.int64
 
@@ -105,12 +106,10 @@ def _unsqueeze_reduced(g, input_shape, dims, keepdim):
     """g (a reduction's output gradient) with the reduced dims reinserted as size 1."""
     if keepdim or not dims:
         return g
-    from .shape import reshape
     return reshape(g, tuple(1 if d in dims else s for d, s in enumerate(input_shape)))
 
 
 def _expand_back(g, input_shape, dims, keepdim):
-    from .shape import expand
     if not keepdim and len(dims) == len(input_shape):  # g is 0-d: one view, as PyTorch's grad.expand(sizes)
         return expand(g, input_shape)
     return expand(_unsqueeze_reduced(g, input_shape, dims, keepdim), input_shape)

@@ -345,6 +345,18 @@ def test_signed_zeros_and_integer_ranges_follow_the_cpu():
         assert op(bigd).cpu().tolist() == op(big).tolist()  # integers never pass through float64
 
 
+def test_tutorial_relu_and_square_gradients_match_the_cpu():
+    """x.clamp(min=0) and ** 2 have one-kernel backwards (nonneg_grad, square_grad): zeros of either sign pass the
+    gradient, NaN does not, in float32 and float64."""
+    for dtype in (tcli.float32, tcli.float64):
+        x = tcli.tensor([[-1.5, -0.0, 0.0], [2.0, float("nan"), 0.75]], dtype=dtype, requires_grad=True)
+        xd = x.detach().cuda().requires_grad_()
+        ((x.clamp(min=0) - 0.5) ** 2).sum().backward()
+        ((xd.clamp(min=0) - 0.5) ** 2).sum().backward()
+        assert xd.grad.device.type == "cuda"
+        assert xd.grad.cpu().tolist() == x.grad.tolist()
+
+
 def test_every_elementwise_op_has_a_cuda_form_or_runs_on_the_host():
     import numpy as np
 

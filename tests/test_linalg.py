@@ -381,3 +381,28 @@ def test_against_torch_dtypes():
         theirs = T.tensor(a) @ T.tensor(a.T.copy())
         assert str(ours.dtype) == str(theirs.dtype)
         np.testing.assert_allclose(npy(ours).astype(np.float64), theirs.numpy().astype(np.float64))
+
+
+def test_products_leave_numpys_blas_threads_as_they_were():
+    """tcli runs BLAS single-threaded inside its own threads and puts the user's setting back after each product,
+    serial or split over threads, plain or added into an existing buffer."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from tcli.kernels.cpu import linalg
+
+    if not linalg._get_blas().gemm:
+        pytest.skip("numpy has no OpenBLAS here; products use numba loops or numpy's matmul")
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["internal_api"] == "openblas"]
+
+    rng = np.random.default_rng(7)
+    small, big = rng.standard_normal((24, 24)), rng.standard_normal((256, 256))
+    for limit in (2, 1):
+        with threadpool_limits(limits=limit, user_api="blas"):
+            before = blas_threads()
+            out = np.zeros((256, 256))
+            assert linalg.matmul_add(out, big, big.T)
+            np.testing.assert_allclose(out, big @ big.T, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(torch.tensor(small).mm(torch.tensor(small)).numpy(), small @ small, rtol=1e-12)
+            assert blas_threads() == before

@@ -28,16 +28,16 @@ _TINY_FLOPS = 2 * 16 ** 3  # below this a plain loop beats the cost of calling B
 # ---- finding numpy's BLAS ------------------------------------------------------------------------------
 
 class _Blas:
-    """Where numpy's OpenBLAS keeps cblas_?gemm, and its thread-count functions.
+    """Where numpy's OpenBLAS keeps cblas_?gemm and its thread-count functions, as addresses.
 
-    threadpoolctl finds the library numpy loaded (on any platform). The gemm entry points are called
-    from numba kernels through their addresses (see ``_call_gemm``); the thread functions through ctypes.
+    threadpoolctl finds the library numpy loaded (on any platform). The kernels call these entry points
+    through their addresses (see ``_call_gemm``): a ctypes call costs ~0.5 us, three per product.
     """
 
     def __init__(self):
         self.gemm = {}  # np.dtype -> address of cblas_?gemm
         self.int_width = np.int32(0)  # a value of BLAS's integer type: int64 for an ILP64 build
-        self.get_threads = self.set_threads = None
+        self.get_threads = self.set_threads = 0  # addresses of openblas_{get,set}_num_threads
         try:
             from threadpoolctl import ThreadpoolController
             libs = [lib for lib in ThreadpoolController().lib_controllers
@@ -49,23 +49,10 @@ class _Blas:
             found = {np.dtype(np.float32): _symbol(so, "s"), np.dtype(np.float64): _symbol(so, "d")}
             get, set_ = _first(so, "openblas_get_num_threads"), _first(so, "openblas_set_num_threads")
             if all(found.values()) and get is not None and set_ is not None:
-                get.restype, get.argtypes = ctypes.c_int, []
-                set_.restype, set_.argtypes = None, [ctypes.c_int]
                 self.gemm = {dtype: address for dtype, (address, _) in found.items()}
                 self.int_width = np.int64(0) if found[np.dtype(np.float32)][1] else np.int32(0)
-                self.get_threads, self.set_threads = get, set_
+                self.get_threads, self.set_threads = (ctypes.cast(f, ctypes.c_void_p).value for f in (get, set_))
                 return
-
-    def single_threaded(self):
-        """Set BLAS to one thread (tcli's threads do the splitting); return the count to restore."""
-        previous = self.get_threads()
-        if previous != 1:
-            self.set_threads(1)
-        return previous
-
-    def restore(self, previous):
-        if previous != 1:
-            self.set_threads(previous)
 
 
 def _first(so, name):
@@ -132,7 +119,28 @@ def _call_gemm(typingctx, address, int_width, like, order, ta, tb, m, n, k, pa, 
     return sig, codegen
 
 
-def _gemm_blocks(gemm, int_width, a, b, c, beta, threads):
+@intrinsic
+def _blas_threads(typingctx, address):
+    """openblas_get_num_threads() through its address."""
+    def codegen(context, builder, signature, args):
+        fn = builder.inttoptr(args[0], ir.FunctionType(ir.IntType(32), []).as_pointer())
+        return builder.sext(builder.call(fn, []), ir.IntType(64))
+
+    return types.int64(address), codegen
+
+
+@intrinsic
+def _set_blas_threads(typingctx, address, count):
+    """openblas_set_num_threads(count) through its address."""
+    def codegen(context, builder, signature, args):
+        fn = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [ir.IntType(32)]).as_pointer())
+        builder.call(fn, [builder.trunc(args[1], ir.IntType(32))])
+        return context.get_dummy_value()
+
+    return types.void(address, count), codegen
+
+
+def _gemm_blocks(gemm, get_threads, set_threads, int_width, a, b, c, beta, threads):
     """c[i] = a[i] @ b[i] + beta * c[i] for each batch i (or c = a @ b + beta * c for 2-D arrays) as BLAS calls
     (beta is 0 or 1: BLAS does not read c when it is 0); with threads > 1 a
     product is split into blocks of rows (or columns) run on numba's threads. a and b are read in place
@@ -154,6 +162,11 @@ def _gemm_blocks(gemm, int_width, a, b, c, beta, threads):
             col_parts = min(threads, n)
     item = c.itemsize
     pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
+    # BLAS runs single-threaded inside (its own spinning workers would fight numba's for the cores); the
+    # user's setting, which numpy's matmul uses, is put back after.
+    previous = _blas_threads(get_threads)
+    if previous != 1:
+        _set_blas_threads(set_threads, 1)
     rows = (m + row_parts - 1) // row_parts
     cols = (n + col_parts - 1) // col_parts
     blocks = row_parts * col_parts
@@ -167,6 +180,8 @@ def _gemm_blocks(gemm, int_width, a, b, c, beta, threads):
             b_off = i * b_batch + (c0 if tb == _NO_TRANS else c0 * ldb)
             _call_gemm(gemm, int_width, c, _ROW_MAJOR, ta, tb, mr, nc, k, pa + a_off * item, lda, pb + b_off * item,
                        ldb, beta, pc + (i * m * n + r0 * n + c0) * item, n)
+    if previous != 1:
+        _set_blas_threads(set_threads, previous)
     return True
 
 
@@ -214,12 +229,9 @@ def _blas_gemm(out, a, b, beta):
         return False
     threads = num_threads() if flops >= 4 * PARALLEL_MIN else 1
     kernel = _GEMM_BLOCKS[threads > 1]
-    previous = blas.single_threaded()
-    try:
-        if not kernel(gemm, blas.int_width, a, b, out, beta, threads):
-            kernel(gemm, blas.int_width, np.ascontiguousarray(a), np.ascontiguousarray(b), out, beta, threads)
-    finally:
-        blas.restore(previous)
+    if not kernel(gemm, blas.get_threads, blas.set_threads, blas.int_width, a, b, out, beta, threads):
+        kernel(gemm, blas.get_threads, blas.set_threads, blas.int_width, np.ascontiguousarray(a),
+               np.ascontiguousarray(b), out, beta, threads)
     return True
 
 

@@ -16,9 +16,9 @@ DTYPE = None
 _MAX_GRID_YZ = 65535  # CUDA's limit on grid dims y and z (the kernels stride over what is left)
 
 
-def _gemm(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch):
-    """o[z] (m x n, dense) = a[z] (m x k) @ b[z] (k x n); the grid strides over batches (z) and row tiles (y),
-    which CUDA caps at 65535 blocks."""
+def _gemm(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta):
+    """o[z] (m x n, dense) = a[z] (m x k) @ b[z] (k x n), plus o[z] where beta is 1 (o is not read where it is 0);
+    the grid strides over batches (z) and row tiles (y), which CUDA caps at 65535 blocks."""
     sa = cuda.shared.array((TILE, TILE), DTYPE)
     sb = cuda.shared.array((TILE, TILE), DTYPE)
     tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
@@ -39,7 +39,8 @@ def _gemm(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch):
                     acc += sa[ty, e] * sb[e, tx]
                 cuda.syncthreads()
             if row < m and col < n:
-                o[z * m * n + row * n + col] = acc
+                out = z * m * n + row * n + col
+                o[out] = acc if beta == 0 else o[out] + acc
 
 
 # The register-blocked kernel: a block computes a BM x BN tile of the output, each of its 256 threads a TM x TN
@@ -57,7 +58,7 @@ BLOCK_THREADS = 256
 PAD = 4
 
 
-def _gemm_blocked(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch):
+def _gemm_blocked(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta):
     if ALIGN:  # sa[c * A_ROW + r]: A's row r, column c; sb[r * BN + c]: B's row r, column c
         sa = cuda.shared.array(SA_SIZE, DTYPE, alignment=ALIGN)
         sb = cuda.shared.array(SB_SIZE, DTYPE, alignment=ALIGN)
@@ -116,7 +117,8 @@ def _gemm_blocked(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, 
                     for j in range(TN):
                         c = col0 + (j // 4) * (BN * 4 // TN) + tx * 4 + j % 4
                         if c < n:
-                            o[z * m * n + r * n + c] = acc[i, j]
+                            out = z * m * n + r * n + c
+                            o[out] = acc[i, j] if beta == 0 else o[out] + acc[i, j]
 
 
 _kernels: dict = {}
@@ -140,15 +142,16 @@ def _kernel(dtype, template=_gemm, tile=None):
     return kernel
 
 
-def gemm(out, a, b, batch, m, n, k, tile=None):
-    """out (batch x m x n, dense) = a @ b, each operand (buffer, offset, (batch stride, row stride, col stride)).
+def gemm(out, a, b, batch, m, n, k, tile=None, beta=0):
+    """out (batch x m x n, dense) = a @ b (+ out where beta is 1), each operand (buffer, offset, (batch stride,
+    row stride, col stride)).
 
     Products with at least one whole output tile of a register-blocked shape take the largest such shape,
     smaller ones the simple tiled kernel (which wastes fewer threads on them). ``tile`` forces a shape."""
     if batch * m * n == 0:
         return
     (abuf, ao, (a_bs, a_rs, a_cs)), (bbuf, bo, (b_bs, b_rs, b_cs)) = a, b
-    args = (out.array, abuf.array, ao, a_bs, a_rs, a_cs, bbuf.array, bo, b_bs, b_rs, b_cs, m, n, k, batch)
+    args = (out.array, abuf.array, ao, a_bs, a_rs, a_cs, bbuf.array, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta)
     shapes = (64, 128) if out.dtype.itemsize <= 4 else (64,)  # 8 x 8 patches of 8-byte values spill registers
     if tile is None:
         tile = max((t for t in shapes if m >= t and n >= t), default=None)
@@ -161,6 +164,17 @@ def gemm(out, a, b, batch, m, n, k, tile=None):
     else:
         grid = ((n + TILE - 1) // TILE, min((m + TILE - 1) // TILE, _MAX_GRID_YZ), min(batch, _MAX_GRID_YZ))
         _kernel(out.dtype)[grid, (TILE, TILE)](*args)
+
+
+def matmul_add(out, a, b, m, n, k) -> bool:
+    """out (m x n, dense) += a @ b in the product's own pass (the CPU contract's matmul_add, with gemm's operands);
+    False, having done nothing, where out's buffer is also an operand's: a block would read what another wrote."""
+    start, end = out.pointer(), out.pointer() + out.nbytes
+    for buf, _, _ in (a, b):
+        if buf.pointer() < end and start < buf.pointer() + buf.nbytes:
+            return False
+    gemm(out, a, b, 1, m, n, k, beta=1)
+    return True
 
 
 @jit

@@ -61,12 +61,21 @@ def _mm_in_layout(a, b, transposed):
 def _grad_product(a, b, transposed, sink):
     """a @ b, a gradient: added straight into ``sink`` (a leaf's .grad or its transpose, see graph._grad_sink)
     when one is given and BLAS can add it in its own pass, and then None; else a new tensor."""
-    if sink is not None and sink._device is CPU and a._dtype is sink._dtype and b._dtype is sink._dtype:
+    if sink is not None and a._dtype is sink._dtype and b._dtype is sink._dtype and a._device is sink._device:
         dst, x, y = (sink, a, b) if sink._dense else (t(sink), t(b), t(a))  # (a @ b).T = b.T @ a.T
-        if dst._dense and D.K.matmul_add(dst._np(), x._np(), y._np()):
+        if dst._dense and _add_product(dst, x, y):
             sink._vc.bump()
             return None
     return _mm_in_layout(a, b, transposed)
+
+
+def _add_product(dst, x, y) -> bool:
+    """dst += x @ y for matrices in one pass of the product kernel, dst dense; False where the kernel can't."""
+    if dst._device is CPU:
+        return D.K.matmul_add(dst._np(), x._np(), y._np())
+    if dst._dtype is _dt.float16:
+        return False  # the device computes float16 products in float32, through a temporary
+    return D.kernels(dst).matmul_add(dst._buf, _operand(x), _operand(y), *dst._shape, x._shape[1])
 
 
 class MmBackward0(Node):

@@ -233,6 +233,41 @@ def test_register_blocked_gemm_for_whole_tiles(dtype):
     close(cd @ ed, c @ e, **tol)
 
 
+def test_weight_gradients_add_into_grad_on_the_device():
+    """A second backward adds w's product gradient straight into the existing .grad on the device (gemm with
+    beta = 1), through mm and through nn.Linear's w.t(); a .grad sharing its buffer with an operand, or a
+    hooked leaf, takes the ordinary path. Values match the CPU's; the .grad object stays the same."""
+    x, xd = both(lambda: sample(70, 9, dtype=tcli.float64, seed=25))
+    w, wd = both(lambda: sample(9, 66, dtype=tcli.float64, seed=26))
+    w.requires_grad_()
+    wd.requires_grad_()
+    lin = tcli.nn.Linear(9, 66).double()
+    lin_d = tcli.nn.Linear(9, 66).double().cuda()
+    lin_d.load_state_dict(lin.state_dict())
+    for step in range(3):
+        (x.mm(w) ** 2).sum().backward()
+        (xd.mm(wd) ** 2).sum().backward()
+        lin(x).sin().sum().backward()
+        lin_d(xd).sin().sum().backward()
+        if step == 0:
+            grads = (wd.grad, lin_d.weight.grad)
+    assert wd.grad is grads[0] and lin_d.weight.grad is grads[1]
+    close(wd.grad, w.grad, rtol=1e-12, atol=1e-12)
+    close(lin_d.weight.grad, lin.weight.grad, rtol=1e-12, atol=1e-12)
+    close(lin_d.bias.grad, lin.bias.grad, rtol=1e-12, atol=1e-12)
+    base = sample(9, 9, dtype=tcli.float64, seed=27)
+    expected = base + base @ tcli.ones(9, 9, dtype=tcli.float64)
+    v = tcli.ones(9, 9, dtype=tcli.float64, device="cuda", requires_grad=True)
+    v.grad = base.cuda()
+    v.grad.t().mm(v).sum().backward()  # v's gradient is v.grad @ ones: its own buffer is an operand
+    close(v.grad, expected, rtol=1e-12, atol=1e-12)
+    from tcli.kernels import cuda as gpu
+    g, other = v.grad._buf, gpu.alloc(81, np.float64)
+    assert not gpu.matmul_add(g, (g, 0, (0, 1, 9)), (other, 0, (0, 9, 1)), 9, 9, 9)  # out is an operand
+    assert not gpu.matmul_add(g, (other, 0, (0, 9, 1)), (g, 0, (0, 9, 1)), 9, 9, 9)
+    close(v.grad, expected, rtol=1e-12, atol=1e-12)  # untouched
+
+
 def test_batched_matmul_and_vectors():
     a, ad = both(lambda: sample(3, 4, 5, seed=10))
     b, bd = both(lambda: sample(3, 5, 2, seed=11))

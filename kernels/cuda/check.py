@@ -131,8 +131,8 @@ def _signatures():
         for template, tile in [(L._gemm, None)] + [(L._gemm_blocked, tile) for tile in tiles]:
             kernel = L._kernel(np.dtype(str(t)), template, tile)
             yield (f"gemm{template.__name__}{tile or ''} {t}", kernel.py_func,
-                   (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64, i64, i64, i64, i64, i64, i64, i64, i64),
-                   t == f32)
+                   (arr(t), arr(t), i64, i64, i64, i64, arr(t), i64, i64, i64, i64, i64, i64, i64, i64, i64, arr(t),
+                    b1), t == f32)
     for t in (f32, f64):
         yield (f"add_row {t}", L._add_row.py_func, (arr(t), arr(t)), t == f32)
     for t in (f32, f64):

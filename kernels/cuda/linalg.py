@@ -16,9 +16,10 @@ DTYPE = None
 _MAX_GRID_YZ = 65535  # CUDA's limit on grid dims y and z (the kernels stride over what is left)
 
 
-def _gemm(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta):
-    """o[z] (m x n, dense) = a[z] (m x k) @ b[z] (k x n), plus o[z] where beta is 1 (o is not read where it is 0);
-    the grid strides over batches (z) and row tiles (y), which CUDA caps at 65535 blocks."""
+def _gemm(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta, bias, has_bias):
+    """o[z] (m x n, dense) = a[z] (m x k) @ b[z] (k x n), plus bias on every row where has_bias (Linear's), plus
+    o[z] where beta is 1 (o is not read where it is 0); the grid strides over batches (z) and row tiles (y), which
+    CUDA caps at 65535 blocks."""
     sa = cuda.shared.array((TILE, TILE), DTYPE)
     sb = cuda.shared.array((TILE, TILE), DTYPE)
     tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
@@ -40,6 +41,8 @@ def _gemm(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch, b
                 cuda.syncthreads()
             if row < m and col < n:
                 out = z * m * n + row * n + col
+                if has_bias:
+                    acc += bias[col]
                 o[out] = acc if beta == 0 else o[out] + acc
 
 
@@ -58,7 +61,7 @@ BLOCK_THREADS = 256
 PAD = 4
 
 
-def _gemm_blocked(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta):
+def _gemm_blocked(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta, bias, has_bias):
     if ALIGN:  # sa[c * A_ROW + r]: A's row r, column c; sb[r * BN + c]: B's row r, column c
         sa = cuda.shared.array(SA_SIZE, DTYPE, alignment=ALIGN)
         sb = cuda.shared.array(SB_SIZE, DTYPE, alignment=ALIGN)
@@ -119,6 +122,13 @@ def _gemm_blocked(o, a, ao, a_bs, a_rs, a_cs, b, bo, b_bs, b_rs, b_cs, m, n, k, 
                         if c < n:
                             out = z * m * n + r * n + c
                             o[out] = acc[i, j] if beta == 0 else o[out] + acc[i, j]
+            if has_bias:  # a pass of its own over what this thread just wrote: in the loop above, the bias's
+                for i in range(TM):  # loads kept NVVM from holding acc in registers (it went to local memory)
+                    r = row0 + (i // 4) * (BM * 4 // TM) + ty * 4 + i % 4
+                    for j in range(TN):
+                        c = col0 + (j // 4) * (BN * 4 // TN) + tx * 4 + j % 4
+                        if r < m and c < n:
+                            o[z * m * n + r * n + c] += bias[c]
 
 
 _kernels: dict = {}
@@ -142,16 +152,17 @@ def _kernel(dtype, template=_gemm, tile=None):
     return kernel
 
 
-def gemm(out, a, b, batch, m, n, k, tile=None, beta=0):
-    """out (batch x m x n, dense) = a @ b (+ out where beta is 1), each operand (buffer, offset, (batch stride,
-    row stride, col stride)).
+def gemm(out, a, b, batch, m, n, k, tile=None, beta=0, bias=None):
+    """out (batch x m x n, dense) = a @ b (+ bias, a buffer of n added to every row; + out where beta is 1), each
+    operand (buffer, offset, (batch stride, row stride, col stride)).
 
     Products with at least one whole output tile of a register-blocked shape take the largest such shape,
     smaller ones the simple tiled kernel (which wastes fewer threads on them). ``tile`` forces a shape."""
     if batch * m * n == 0:
         return
     (abuf, ao, (a_bs, a_rs, a_cs)), (bbuf, bo, (b_bs, b_rs, b_cs)) = a, b
-    args = (out.array, abuf.array, ao, a_bs, a_rs, a_cs, bbuf.array, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta)
+    args = (out.array, abuf.array, ao, a_bs, a_rs, a_cs, bbuf.array, bo, b_bs, b_rs, b_cs, m, n, k, batch, beta,
+            out.array if bias is None else bias.array, bias is not None)
     shapes = (64, 128) if out.dtype.itemsize <= 4 else (64,)  # 8 x 8 patches of 8-byte values spill registers
     if tile is None:
         tile = max((t for t in shapes if m >= t and n >= t), default=None)

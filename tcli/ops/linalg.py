@@ -23,8 +23,9 @@ def _check_same_dtype(a, b, what="m1 and m2"):
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
 
 
-def _product(a: Tensor, b: Tensor, out_shape) -> Tensor:
-    """The kernel call: 2-D or 3-D numpy views in, a new dense tensor out (float16 via float32)."""
+def _product(a: Tensor, b: Tensor, out_shape, bias=None) -> Tensor:
+    """The kernel call: 2-D or 3-D numpy views in, a new dense tensor out (float16 via float32). ``bias`` (a dense
+    device vector of a's dtype, float32 or float64) is added to every row by the device GEMM's epilogue."""
     compute = _dt.float32 if a._dtype is _dt.float16 else a._dtype
     x = a if a._dtype is compute else D.cast(a, compute)
     y = b if b._dtype is compute else D.cast(b, compute)
@@ -32,7 +33,10 @@ def _product(a: Tensor, b: Tensor, out_shape) -> Tensor:
     if a._device is not CPU:
         if numel_of(out_shape):
             batch = out_shape[0] if len(out_shape) == 3 else 1
-            D.kernels(a).gemm(out._buf, _operand(x), _operand(y), batch, out_shape[-2], out_shape[-1], x._shape[-1])
+            D.kernels(a).gemm(out._buf, _operand(x), _operand(y), batch, out_shape[-2], out_shape[-1], x._shape[-1],
+                              bias=None if bias is None else bias._buf)
+        elif bias is not None:
+            D.kernels(a).add_row(out._buf, bias._buf)  # an empty product (k == 0): out is the bias, row by row
     elif numel_of(out_shape):
         if x.dim() == 2:
             D.K.matmul(out._np(), x._np(), y._np())
@@ -110,7 +114,7 @@ def mm(input, mat2, *, out=None):
     return result
 
 
-def _checked_mm(input, mat2):
+def _checked_mm(input, mat2, bias=None):
     D.check_same_device(input, mat2)
     if input.dim() != 2:
         raise RuntimeError("self must be a matrix"
@@ -122,7 +126,7 @@ def _checked_mm(input, mat2):
                                   "tcli.matmul (or @), or .unsqueeze(1) to make a column vector."))
     _check_shapes(input, mat2)
     _check_same_dtype(input, mat2)
-    return _product(input, mat2, (input._shape[0], mat2._shape[1]))
+    return _product(input, mat2, (input._shape[0], mat2._shape[1]), bias)
 
 
 def _check_shapes(a, b):
@@ -248,19 +252,23 @@ class AddmmBackward0(Node):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2): what nn.Linear computes."""
     with no_grad():
-        prod = mm(mat1, mat2)
-        if (alpha == 1 and beta == 1 and input._dense and input._shape == prod._shape[1:] and input._dtype is
-                prod._dtype and prod._dtype in (_dt.float32, _dt.float64) and input._device == prod._device):
-            D.kernels(prod).add_row(prod._buf, input._buf)  # Linear's bias, in place: one pass, no (N, out) temporary
-            result = prod
+        row_bias = (alpha == 1 and beta == 1 and input._dense and input._dtype is mat1._dtype
+                    and input._dtype in (_dt.float32, _dt.float64) and input._device == mat1._device)
+        if row_bias and input._device is not CPU and input._shape == mat2._shape[1:]:
+            result = _checked_mm(mat1, mat2, bias=input)  # Linear on the GPU: the GEMM's epilogue adds the bias
         else:
-            expand(input.detach(), prod._shape)  # PyTorch's error when input does not broadcast to the product
-            if alpha != 1:
-                prod = mul(prod, alpha)
-            if beta == 1 and input._dtype is prod._dtype:
-                result = prod.add_(input)  # prod is ours: add in place, no second (N, out) buffer
+            prod = mm(mat1, mat2)
+            if row_bias and input._shape == prod._shape[1:]:
+                D.kernels(prod).add_row(prod._buf, input._buf)  # Linear's bias in place: no (N, out) temporary
+                result = prod
             else:
-                result = add(prod, input if beta == 1 else mul(input, beta))
+                expand(input.detach(), prod._shape)  # PyTorch's error when input does not broadcast to the product
+                if alpha != 1:
+                    prod = mul(prod, alpha)
+                if beta == 1 and input._dtype is prod._dtype:
+                    result = prod.add_(input)  # prod is ours: add in place, no second (N, out) buffer
+                else:
+                    result = add(prod, input if beta == 1 else mul(input, beta))
     if _requires(input, mat1, mat2):
         n = AddmmBackward0()
         n.ctx = (beta, alpha, _transposed(mat1), _transposed(mat2))

@@ -268,6 +268,21 @@ def test_weight_gradients_add_into_grad_on_the_device():
     close(v.grad, expected, rtol=1e-12, atol=1e-12)  # untouched
 
 
+@pytest.mark.parametrize("dtype", [tcli.float32, tcli.float64])
+def test_addmm_bias_rides_in_the_gemm(dtype):
+    """Linear's addmm(bias, x, w.t()) adds the bias in the GEMM's epilogue: both kernels (simple and register-
+    blocked, ragged edges), an empty inner dimension, and the general alpha/beta form, all as on the CPU."""
+    tol = dict(rtol=RTOL[dtype], atol=1e-5 if dtype is tcli.float32 else 1e-12)
+    for m, k, n in ((5, 3, 4), (70, 9, 66), (130, 11, 131), (4, 0, 3)):
+        x, w, b = sample(m, k, dtype=dtype, seed=m), sample(n, k, dtype=dtype, seed=n), sample(n, dtype=dtype, seed=k)
+        xd, wd, bd = x.cuda(), w.cuda(), b.cuda()
+        close(tcli.addmm(bd, xd, wd.t()), tcli.addmm(b, x, w.t()), **tol)
+        close(tcli.nn.functional.linear(xd, wd, bd), tcli.nn.functional.linear(x, w, b), **tol)
+    close(tcli.addmm(bd, xd, wd.t(), beta=0.5, alpha=2), tcli.addmm(b, x, w.t(), beta=0.5, alpha=2), **tol)
+    col, cold = both(lambda: sample(4, 1, dtype=dtype, seed=3))
+    close(tcli.addmm(cold, xd, wd.t()), tcli.addmm(col, x, w.t()), **tol)  # a column broadcast: not a row bias
+
+
 def test_batched_matmul_and_vectors():
     a, ad = both(lambda: sample(3, 4, 5, seed=10))
     b, bd = both(lambda: sample(3, 5, 2, seed=11))

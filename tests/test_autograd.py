@@ -288,6 +288,27 @@ def test_linear_weight_gradient_reaches_grad_through_its_transpose():
     np.testing.assert_allclose(val(w.grad), 4 * g.T @ a, rtol=1e-12)
 
 
+def test_grad_aliasing_the_other_operand_or_of_a_stale_shape_takes_the_ordinary_path():
+    """A node's first product must not change what its second reads: with x.grad = x.detach(), adding x's
+    gradient into x.grad before w's gradient (x.T @ g) is computed would change w's. And a .grad left from before
+    `w.data = ...` changed w's shape gets PyTorch's size error, not a product written past its end."""
+    a, b, g = _mm_case(tcli.float64, 5, m=32, k=32, n=32)
+    x, w = leaf(a), leaf(b)
+    x.grad = x.detach()  # PyTorch allows it: the same memory
+    x.mm(w).backward(tcli.tensor(g))
+    np.testing.assert_allclose(val(w.grad), a.T @ g, rtol=1e-12)
+    np.testing.assert_allclose(val(x.grad), a + g @ b.T, rtol=1e-12)
+    x, w, bias = leaf(a[:, :8]), leaf(b[:4, :8]), leaf(np.zeros(4))
+    x.grad = x.detach()
+    tcli.nn.functional.linear(x, w, bias).backward(tcli.tensor(g[:, :4]))
+    np.testing.assert_allclose(val(w.grad), g[:, :4].T @ a[:, :8], rtol=1e-12)
+    w = leaf(b)
+    w.grad = tcli.zeros(32, 32, dtype=tcli.float64)
+    w.data = tcli.tensor(b[:, :24])
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(32\) must match the size of tensor b \(24\)"):
+        tcli.tensor(a).mm(w).backward(tcli.tensor(g[:, :24]))
+
+
 def test_mm_gradient_left_to_autograd_grad_and_create_graph():
     a, b, g = _mm_case(tcli.float64, 3)
     x, w = tcli.tensor(a), leaf(b)

@@ -406,3 +406,30 @@ def test_products_leave_numpys_blas_threads_as_they_were():
             np.testing.assert_allclose(out, big @ big.T, rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(torch.tensor(small).mm(torch.tensor(small)).numpy(), small @ small, rtol=1e-12)
             assert blas_threads() == before
+
+
+@pytest.mark.parametrize("name", ["mm", "matmul", "addmm", "bmm", "mv", "dot"])
+def test_products_write_into_out(name):
+    """out= gets the product (an empty out is resized) and is what is returned; with an argument that requires
+    grad, PyTorch's error: out= does not record a gradient."""
+    rng = np.random.default_rng(11)
+    a, b, v = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(4)
+    call, expected = {
+        "mm": (lambda x, out: torch.mm(x, torch.tensor(b), out=out), a @ b),
+        "matmul": (lambda x, out: torch.matmul(x, torch.tensor(b), out=out), a @ b),
+        "addmm": (lambda x, out: torch.addmm(torch.ones(2, dtype=torch.float64), x, torch.tensor(b), out=out),
+                  1 + a @ b),
+        "bmm": (lambda x, out: torch.bmm(x.unsqueeze(0), torch.tensor(b).unsqueeze(0), out=out), (a @ b)[None]),
+        "mv": (lambda x, out: torch.mv(x, torch.tensor(v), out=out), a @ v),
+        "dot": (lambda x, out: torch.dot(x[0], torch.tensor(v), out=out), a[0] @ v),
+    }[name]
+    out = torch.empty(expected.shape, dtype=torch.float64)
+    assert call(torch.tensor(a), out) is out
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    empty = torch.empty(0, dtype=torch.float64)
+    assert call(torch.tensor(a), empty) is empty and tuple(empty.shape) == expected.shape
+    with pytest.raises(RuntimeError, match=rf"^{name}\(\): functions with out=\.\.\. arguments don't support "
+                                           "automatic differentiation, but one of the arguments requires grad"):
+        call(torch.tensor(a, requires_grad=True), out)
+    with torch.no_grad():
+        call(torch.tensor(a, requires_grad=True), out)  # nothing to record: allowed

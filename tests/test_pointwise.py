@@ -811,6 +811,11 @@ def test_relu_idiom_and_square_gradients_at_the_edges(dt):
     y = tcli.tensor([[-1.5, 0.25], [3.0, -0.0]], dtype=dt, requires_grad=True)
     (y ** 2).sum().backward()
     np.testing.assert_array_equal(to_numpy(y.grad), [[-3.0, 0.5], [6.0, -0.0]])
+    z = tcli.tensor([0.0, 1e-30, 2.0], dtype=dt, requires_grad=True)
+    ((z ** 2).sum() * 3e38).backward()  # g * (x + x): 2g would overflow to inf, and inf * 0 is nan
+    x, g = np.array([0.0, 1e-30, 2.0], dt.np), dt.np.type(3e38)
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(to_numpy(z.grad), g * (x + x))  # [0, 6e8, inf] in float32
 
 
 TERNARY_GRADS = {  # label: (function, input shapes, input domains)
@@ -1371,3 +1376,24 @@ def test_floor_and_trunc_division_of_special_floats_match_torch():
         got = make(tcli, tcli.tensor(values)).tolist()
         want = make(torch, torch.tensor(values)).tolist()
         np.testing.assert_array_equal(np.array(got), np.array(want))
+
+
+@pytest.mark.parametrize("name, call, ref", [
+    ("add", lambda x, out: tcli.add(x, 2.0, out=out), lambda a: a + 2),
+    ("sub", lambda x, out: tcli.sub(x, x, alpha=0.5, out=out), lambda a: a * 0.5),
+    ("mul", lambda x, out: tcli.mul(x, x, out=out), lambda a: a * a),
+    ("div", lambda x, out: tcli.div(x, 4, out=out), lambda a: a / 4),
+    ("pow", lambda x, out: tcli.pow(x, 2, out=out), lambda a: a ** 2),
+    ("clamp", lambda x, out: tcli.clamp(x, -0.5, 0.5, out=out), lambda a: np.clip(a, -0.5, 0.5)),
+])
+def test_out_argument(name, call, ref):
+    """out= gets the result and is returned (an empty out is resized); PyTorch refuses it where the result would
+    need a gradient."""
+    a = sample("real", f64, (2, 3), rng_for("out", name))
+    out = tcli.empty(2, 3, dtype=f64)
+    assert call(tcli.tensor(a), out) is out
+    np.testing.assert_allclose(to_numpy(out), ref(a), rtol=1e-12)
+    empty = tcli.empty(0, dtype=f64)
+    assert call(tcli.tensor(a), empty) is empty and tuple(empty.shape) == (2, 3)
+    with pytest.raises(RuntimeError, match=rf"^{name}\(\): functions with out=\.\.\. arguments don't support"):
+        call(tcli.tensor(a, requires_grad=True), out)

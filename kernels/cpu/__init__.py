@@ -31,7 +31,7 @@ from .index import (  # noqa: F401
 )
 from .linalg import add_row, bmm, matmul, matmul_add  # noqa: F401
 from .loss import nll_backward, nll_forward  # noqa: F401
-from .memory import alloc, empty_cache, pooled_bytes  # noqa: F401
+from .memory import alloc, empty_cache, overlap, pooled_bytes  # noqa: F401
 from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update  # noqa: F401
 from .random import (  # noqa: F401
     bernoulli,

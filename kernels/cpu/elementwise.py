@@ -383,6 +383,11 @@ def mul_s(x, p, q):
 
 
 @_op(UNARY)
+def square_grad_s(x, p, q):
+    return p * (x + x)  # square_grad with the one value p as the incoming gradient (a sum's, expanded)
+
+
+@_op(UNARY)
 def div_s(x, p, q):
     return x / p
 
@@ -702,7 +707,7 @@ def nonneg_grad(g, x):
 
 @_op(BINARY)
 def square_grad(g, x):
-    return g * (x + x)  # pow(x, 2)'s gradient as PyTorch rounds it: grad * (2 * x)
+    return g * (x + x)  # pow(x, 2)'s gradient as PyTorch rounds it: grad * (2 * x) (float16 is computed in float32)
 
 
 @_op(BINARY)

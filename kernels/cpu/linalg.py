@@ -254,7 +254,8 @@ def matmul_add(out, a, b) -> bool:
     serves out's dtype, the product is big enough, and out shares no memory with a or b (BLAS would read what
     it has written); returns False, having done nothing, where it is not."""
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
-    if 2.0 * m * n * k < _TINY_FLOPS or np.may_share_memory(out, a) or np.may_share_memory(out, b):
+    if (out.shape != (m, n) or b.shape[0] != k or 2.0 * m * n * k < _TINY_FLOPS or np.may_share_memory(out, a)
+            or np.may_share_memory(out, b)):
         return False
     return _blas_gemm(out, a, b, 1.0)
 
@@ -270,6 +271,8 @@ def _add_row(out, row):
 
 def add_row(out, row):
     """out (a flat C-contiguous (m, n) buffer) += row on every row: Linear's bias."""
+    if out.shape[0] == 0:
+        return  # no rows, or rows of no columns (Linear(k, 0))
     if row.shape[0] and out.shape[0] % row.shape[0] == 0:
         _add_row(out, row)
     else:

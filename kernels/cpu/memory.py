@@ -48,6 +48,11 @@ def _release(block):
     _pooled[0] += nbytes
 
 
+def overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two buffers may share memory (their extents meet)."""
+    return np.may_share_memory(a, b)
+
+
 def pooled_bytes() -> int:
     return _pooled[0]
 

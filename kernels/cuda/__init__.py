@@ -21,6 +21,7 @@ from .buffer import (  # noqa: F401
     memory_allocated,
     memory_reserved,
     not_supported,
+    overlap,
     pinned_copy,
     reset_peak_memory_stats,
     to_host,

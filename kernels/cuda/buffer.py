@@ -176,6 +176,11 @@ def _release(size, block, array):
     _cached[0] += size
 
 
+def overlap(a: DeviceBuffer, b: DeviceBuffer) -> bool:
+    """Whether two device buffers share memory (their extents meet)."""
+    return a.pointer() < b.pointer() + b.nbytes and b.pointer() < a.pointer() + a.nbytes
+
+
 def empty_cache() -> None:
     """Frees the cached blocks (the device memory of live tensors stays)."""
     _cache.clear()

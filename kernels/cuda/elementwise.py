@@ -256,6 +256,11 @@ def mul_s(x, p, q):
 
 
 @_op(UNARY)
+def square_grad_s(x, p, q):
+    return p * (x + x)  # square_grad with the one value p as the incoming gradient (a sum's, expanded)
+
+
+@_op(UNARY)
 def div_s(x, p, q):
     return x / p
 

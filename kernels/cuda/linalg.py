@@ -8,6 +8,7 @@ from __future__ import annotations
 from numba import cuda, from_dtype
 
 from ..templates import specialise
+from .buffer import overlap
 from .launch import SIMULATOR, grid_for, jit
 from .vector import load4
 
@@ -180,10 +181,8 @@ def gemm(out, a, b, batch, m, n, k, tile=None, beta=0, bias=None):
 def matmul_add(out, a, b, m, n, k) -> bool:
     """out (m x n, dense) += a @ b in the product's own pass (the CPU contract's matmul_add, with gemm's operands);
     False, having done nothing, where out's buffer is also an operand's: a block would read what another wrote."""
-    start, end = out.pointer(), out.pointer() + out.nbytes
-    for buf, _, _ in (a, b):
-        if buf.pointer() < end and start < buf.pointer() + buf.nbytes:
-            return False
+    if out.shape[0] != m * n or overlap(out, a[0]) or overlap(out, b[0]):
+        return False
     gemm(out, a, b, 1, m, n, k, beta=1)
     return True
 
@@ -198,7 +197,7 @@ def _add_row(out, row):
 
 def add_row(out, row):
     """out (a flat C-contiguous (m, n) buffer) += row on every row: Linear's bias (the CPU contract's)."""
-    if not row.shape[0] or out.shape[0] % row.shape[0]:
+    if out.shape[0] and (not row.shape[0] or out.shape[0] % row.shape[0]):
         raise ValueError("add_row: the buffer is not a whole number of rows")
     if out.shape[0]:
         blocks, threads = grid_for(out.shape[0])

@@ -405,7 +405,8 @@ def _grad_sink(nxt, deps, buffers):
         return None
     var = nxt._variable()
     grad = None if var is None else var._grad
-    if grad is None or not grad._dense or grad._requires_grad or grad._dtype is not var._dtype:
+    if (grad is None or not grad._dense or grad._requires_grad or grad._dtype is not var._dtype
+            or grad._shape != var._shape):  # a .grad of another shape (w.data = ... since) gets PyTorch's error
         return None
     return grad.t() if through_t else grad
 

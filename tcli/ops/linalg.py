@@ -10,7 +10,7 @@ from ..device import CPU
 from ..errors import by, hint
 from . import _dispatch as D
 from ._util import broadcast_shapes
-from .pointwise import _requires, add, mul
+from .pointwise import _out, _requires, add, mul
 from .shape import expand, reshape, t, transpose, unsqueeze
 
 
@@ -35,8 +35,6 @@ def _product(a: Tensor, b: Tensor, out_shape, bias=None) -> Tensor:
             batch = out_shape[0] if len(out_shape) == 3 else 1
             D.kernels(a).gemm(out._buf, _operand(x), _operand(y), batch, out_shape[-2], out_shape[-1], x._shape[-1],
                               bias=None if bias is None else bias._buf)
-        elif bias is not None:
-            D.kernels(a).add_row(out._buf, bias._buf)  # an empty product (k == 0): out is the bias, row by row
     elif numel_of(out_shape):
         if x.dim() == 2:
             D.K.matmul(out._np(), x._np(), y._np())
@@ -73,8 +71,19 @@ def _grad_product(a, b, transposed, sink):
     return _mm_in_layout(a, b, transposed)
 
 
+def _sinks_apart(sinks, *operands):
+    """The sinks that share no memory with any operand of the node's products (g, the saved inputs): a node's
+    first product, added into its sink, must not change what its second reads (as when x.grad is x), for
+    PyTorch computes both gradients before it adds either."""
+    return [None if sink is None or any(x is not None and (x._device is not sink._device or
+                                                          D.kernels(x).overlap(sink._buf, x._buf)) for x in operands)
+            else sink for sink in sinks]
+
+
 def _add_product(dst, x, y) -> bool:
     """dst += x @ y for matrices in one pass of the product kernel, dst dense; False where the kernel can't."""
+    if dst._shape != (x._shape[0], y._shape[1]):
+        return False
     if dst._device is CPU:
         return D.K.matmul_add(dst._np(), x._np(), y._np())
     if dst._dtype is _dt.float16:
@@ -92,6 +101,7 @@ class MmBackward0(Node):
         a, b = self.saved_tensors
         nf = self.next_functions
         a_t, b_t = self.ctx
+        sinks = _sinks_apart(sinks, g, a, b)
         return (_grad_product(g, t(b), a_t, sinks[0]) if nf[0][0] is not None else None,
                 _grad_product(t(a), g, b_t, sinks[1]) if nf[1][0] is not None else None)
 
@@ -111,7 +121,7 @@ def mm(input, mat2, *, out=None):
         n.ctx = (_transposed(input), _transposed(mat2))
         n.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
         attach(n, result, input, mat2)
-    return result
+    return _out(result, out, "mm")
 
 
 def _checked_mm(input, mat2, bias=None):
@@ -162,7 +172,7 @@ def bmm(input, mat2, *, out=None):
         n = BmmBackward0()
         n.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
         attach(n, result, input, mat2)
-    return result
+    return _out(result, out, "bmm")
 
 
 class MvBackward0(Node):
@@ -185,7 +195,7 @@ def mv(input, vec, *, out=None):
         n = MvBackward0()
         n.save(input if vec._requires_grad else None, vec if input._requires_grad else None)
         attach(n, result, input, vec)
-    return result
+    return _out(result, out, "mv")
 
 
 class DotBackward0(Node):
@@ -214,7 +224,7 @@ def dot(input, other, *, out=None):
         node = DotBackward0()
         node.save(input, other)
         attach(node, result, input, other)
-    return result
+    return _out(result, out, "dot")
 
 
 inner = dot
@@ -238,6 +248,7 @@ class AddmmBackward0(Node):
         m1, m2 = self.saved_tensors
         beta, alpha, m1_t, m2_t = self.ctx
         nf = self.next_functions
+        sinks = _sinks_apart(sinks, g, m1, m2)
         gi = (g if beta == 1 else mul(g, beta)) if nf[0][0] is not None else None
         g1 = g2 = None
         if nf[1][0] is not None:
@@ -274,10 +285,14 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         n.ctx = (beta, alpha, _transposed(mat1), _transposed(mat2))
         n.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)
         attach(n, result, input, mat1, mat2)
-    return result
+    return _out(result, out, "addmm")
 
 
 def matmul(input, other, *, out=None):
+    return _out(_matmul(input, other), out, "matmul")
+
+
+def _matmul(input, other):
     if not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
     da, db = input.dim(), other.dim()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -209,8 +210,8 @@ class PowBackward0(Node):
             return (mul(g, 0),)
         if p == 2:
             if not STATE.enabled and g._dtype is x._dtype:  # one pass; create_graph needs the differentiable form
-                if _one_value(g) and x._dense:  # the gradient of a sum: x * 2g, the same bits as g * 2x
-                    return (_binary_forward("mul", x, 2 * g._buf[g._offset].item()),)
+                if _one_value(g) and x._dense:  # the gradient of a sum: one value, a scalar kernel
+                    return (D.map1("square_grad_s", x, x._dtype, D.scalar_of(g._buf[g._offset].item(), x._dtype)),)
                 return (D.map2("square_grad", g, x, g._dtype, g._dtype, x._shape),)
             return (mul(mul(g, x), 2),)
         return (mul(mul(g, p), pow(x, p - 1)),)
@@ -1209,10 +1210,16 @@ def _no_grad():
     return no_grad()
 
 
-def _out(result, out):
-    """Support PyTorch's out= argument: copy into it (resizing an empty out)."""
+def _out(result, out, name=None):
+    """Support PyTorch's out= argument: copy into it (resizing an empty out). ``name``: the op's, for PyTorch's
+    error when the result would need a gradient (by default the calling function's, less leading underscores)."""
     if out is None:
         return result
+    if result._requires_grad and result._grad_fn is not None:
+        name = name or sys._getframe(1).f_code.co_name.lstrip("_")
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, but "
+                           "one of the arguments requires grad."
+                           + hint(f"drop out= (y = torch.{name}(...)), or compute it inside `with tcli.no_grad():`."))
     if out._shape != result._shape:
         if out.numel() != 0:
             raise RuntimeError(f"An output with one or more elements was resized since it had shape "

@@ -261,6 +261,16 @@ def test_weight_gradients_add_into_grad_on_the_device():
     v.grad = base.cuda()
     v.grad.t().mm(v).sum().backward()  # v's gradient is v.grad @ ones: its own buffer is an operand
     close(v.grad, expected, rtol=1e-12, atol=1e-12)
+    a, ad = both(lambda: sample(9, 9, dtype=tcli.float64, seed=28))  # x.grad is x: x's product must not feed w's
+    a.requires_grad_()
+    ad.requires_grad_()
+    a.grad, ad.grad = a.detach(), ad.detach()
+    u, ud = tcli.ones(9, 9, dtype=tcli.float64, requires_grad=True), tcli.ones(9, 9, dtype=tcli.float64,
+                                                                            device="cuda", requires_grad=True)
+    a.mm(u).sum().backward()
+    ad.mm(ud).sum().backward()
+    close(ud.grad, u.grad, rtol=1e-12, atol=1e-12)
+    close(ad.grad, a.grad, rtol=1e-12, atol=1e-12)
     from tcli.kernels import cuda as gpu
     g, other = v.grad._buf, gpu.alloc(81, np.float64)
     assert not gpu.matmul_add(g, (g, 0, (0, 1, 9)), (other, 0, (0, 9, 1)), 9, 9, 9)  # out is an operand

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
 from ..autograd.grad_mode import STATE, no_grad
@@ -75,9 +77,16 @@ def _sinks_apart(sinks, *operands):
     """The sinks that share no memory with any operand of the node's products (g, the saved inputs): a node's
     first product, added into its sink, must not change what its second reads (as when x.grad is x), for
     PyTorch computes both gradients before it adds either."""
-    return [None if sink is None or any(x is not None and (x._device is not sink._device or
-                                                          D.kernels(x).overlap(sink._buf, x._buf)) for x in operands)
-            else sink for sink in sinks]
+    kept = []
+    for sink in sinks:
+        if sink is not None:
+            overlap = np.may_share_memory if sink._device is CPU else D.kernels(sink).overlap
+            for x in operands:
+                if x is not None and (x._device is not sink._device or overlap(sink._buf, x._buf)):
+                    sink = None
+                    break
+        kept.append(sink)
+    return kept
 
 
 def _add_product(dst, x, y) -> bool:

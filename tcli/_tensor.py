@@ -440,10 +440,18 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        """The one value, for float(t) and int(t): PyTorch's ValueError for more (item() raises RuntimeError)."""
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars"
+                             + hint(f"the tensor has {self.numel()} elements: reduce it first (t.sum(), t.mean()), "
+                                    "or pick one (t[0])."))
+        return self.item()
 
     def __index__(self):
         if self._dtype.is_floating_point or self.numel() != 1:
@@ -451,7 +459,7 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()

@@ -872,3 +872,38 @@ def test_index_put_out_of_place_and_in_place_with_gradients():
     assert w.grad.tolist() == [0.0, 0.0, 2.0, 0.0, 4.0]  # overwritten elements get no gradient
     with pytest.raises(TypeError, match="index_put\\(\\): argument 'indices' must be tuple of Tensors"):
         torch.zeros(3).index_put(torch.tensor([0]), torch.tensor(1.0))
+
+
+# ---- what learners write: values with leading size-1 dims, range indices, None ---------------------------------
+
+def test_setitem_drops_a_values_leading_size_one_dims():
+    """PyTorch strips leading 1s from the value first: preds[i] = model(x[i:i+1]) stores a (1, n) row."""
+    preds = torch.zeros(3, 2)
+    preds[1] = torch.tensor([[1.0, 2.0]])
+    preds[0:1] = torch.ones(1, 1, 2) * 5
+    preds[[2]] = torch.full((1, 1, 2), 7.0)  # advanced index
+    np.testing.assert_array_equal(preds.numpy(), [[5, 5], [1, 2], [7, 7]])
+    flat = torch.zeros(3)
+    flat[0] = torch.tensor([4.0])
+    assert flat.tolist() == [4.0, 0.0, 0.0]
+    value = torch.tensor([[1.0, 2.0]], requires_grad=True)
+    out = torch.zeros(3, 2)
+    out[1] = value
+    (out * torch.tensor([[1.0, 1.0], [3.0, 4.0], [1.0, 1.0]])).sum().backward()
+    assert value.grad.shape == (1, 2) and value.grad.tolist() == [[3.0, 4.0]]
+
+
+def test_range_indexes_like_a_list():
+    logp = torch.arange(6.0).view(3, 2)
+    target = torch.tensor([0, 1, 0])
+    assert logp[range(3), target].tolist() == [0.0, 3.0, 4.0]  # a hand-written NLL
+    assert logp[range(1, 3)].tolist() == [[2.0, 3.0], [4.0, 5.0]]
+
+
+def test_assigning_none_or_indexing_a_0d_tensor_raises_pytorchs_errors():
+    x = torch.zeros(3)
+    with pytest.raises(TypeError, match="can't assign a NoneType to a torch.FloatTensor"):
+        x[0] = None
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(IndexError, match=re.escape("invalid index of a 0-dim tensor. Use `tensor.item()` in Python")):
+        torch.tensor(3)[0]

@@ -433,3 +433,21 @@ def test_products_write_into_out(name):
         call(torch.tensor(a, requires_grad=True), out)
     with torch.no_grad():
         call(torch.tensor(a, requires_grad=True), out)  # nothing to record: allowed
+
+
+def test_dtype_mismatch_errors_name_the_dtypes_as_pytorch_does():
+    """float64 data (numpy's default) into a float32 model is the classic mistake; each op has its own words."""
+    d, f = torch.ones(1, 2, dtype=torch.float64), torch.ones(2, 2)
+    cases = [
+        (lambda: torch.nn.Linear(2, 2)(d), "mat1 and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: torch.addmm(torch.ones(2, dtype=torch.float64), torch.ones(1, 2), f),
+         "self and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: torch.mm(d, f), "expected m1 and m2 to have the same dtype, but got: double != float"),
+        (lambda: torch.ones(2, 2, dtype=torch.float64) @ torch.ones(2),
+         "addmv input tensors must have the same dtype, but got Float, Double, and Float"),
+        (lambda: torch.bmm(d.unsqueeze(0), f.unsqueeze(0)), "expected scalar type Double but found Float"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError, match=re.escape(message)) as info:
+            call()
+        assert "hint:" in str(info.value)

@@ -1397,3 +1397,15 @@ def test_out_argument(name, call, ref):
     assert call(tcli.tensor(a), empty) is empty and tuple(empty.shape) == (2, 3)
     with pytest.raises(RuntimeError, match=rf"^{name}\(\): functions with out=\.\.\. arguments don't support"):
         call(tcli.tensor(a, requires_grad=True), out)
+
+
+def test_integer_division_by_zero_with_the_number_on_the_left():
+    for op in (lambda d: 5 // d, lambda d: 5 % d, lambda d: torch_floordiv(5, d)):
+        with pytest.raises(RuntimeError, match="^ZeroDivisionError"):
+            op(tcli.tensor([0, 1]))
+    assert (7 // tcli.tensor([2, 3])).tolist() == [3, 2] and (5 % tcli.tensor([2, 3])).tolist() == [1, 2]
+    assert (7.0 // tcli.tensor([0, 2])).tolist() == [math.inf, 3.0]  # a float side: IEEE, no error
+
+
+def torch_floordiv(a, b):
+    return tcli.floor_divide(a, b)

@@ -957,3 +957,27 @@ def test_against_torch_gradients(name):
     (yt * wt).sum().backward()
     np.testing.assert_allclose(npy(yo), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(npy(xo.grad), xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_float32_sums_and_means_do_not_drift_with_length():
+    """float32 data summed in float64 accumulators: the mean of many equal values is that value (one float32 sum
+    used to drift by ~n ulps: 0.1000 printed as 0.1001), along any dim, and a running sum passes 2**24."""
+    col = torch.full((200_000, 3), 0.1).mean(0)
+    np.testing.assert_array_equal(col.numpy(), np.full(3, np.float32(0.1)))
+    assert torch.full((300, 2000), 0.3).mean().item() == float(np.float32(0.3))
+    rows = torch.full((3, 100_000), 0.1).sum(1)
+    np.testing.assert_array_equal(rows.numpy(), np.full(3, np.float32(np.float64(np.float32(0.1)) * 100_000)))
+    n = 2**24 + 4
+    assert torch.ones(n).cumsum(0)[-1].item() == n
+    assert torch.ones(n // 2, 2).sum(0).tolist() == [n // 2, n // 2]
+
+
+def test_aminmax_fields_and_median_ties_share_the_gradient():
+    r = torch.tensor([[1.0, 5.0], [3.0, 2.0]]).aminmax(dim=1)
+    assert r.min.tolist() == [1.0, 2.0] and r.max.tolist() == [5.0, 3.0]
+    assert repr(torch.tensor([1.0, 3.0]).aminmax()).startswith("torch.return_types.aminmax(\nmin=tensor(1.)")
+    x = torch.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    m = x.median()
+    assert m.grad_fn.name() == "MedianBackward0"
+    m.backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5]  # PyTorch splits the gradient between tied medians

@@ -916,3 +916,13 @@ def test_import_and_cuda_availability_do_not_import_numba_cuda():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_learner_conversions_follow_pytorch():
+    assert tcli.tensor(range(4)).tolist() == [0, 1, 2, 3] and tcli.tensor(range(4)).dtype == tcli.int64
+    for convert in (float, int):
+        with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+            convert(tcli.tensor([1.0, 2.0]))
+    assert float(tcli.tensor([2.5])) == 2.5 and int(tcli.tensor([[3]])) == 3
+    with pytest.warns(UserWarning, match=r"recommended to use sourceTensor\.detach\(\)\.clone\(\)"):
+        tcli.tensor(tcli.ones(2))

@@ -132,10 +132,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data`` (a number, nested lists, a numpy array or a tensor)."""
     device = _device(device)
     dtype = None if dtype is None else _dt.as_dtype(dtype)
+    if isinstance(data, range):
+        data = list(data)
     if isinstance(data, Tensor):
         warnings.warn(
-            "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
-            "sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
             UserWarning, stacklevel=2)
         out = D.cast(data.detach(), dtype or data._dtype)
     elif isinstance(data, np.ndarray):

@@ -60,8 +60,8 @@ def _normalize_key(key, x):
                 out.append(int(k.item()))
             else:
                 out.append(k if k._dtype is not _dt.uint8 else k.to(bool_))
-        elif isinstance(k, (list, tuple, np.ndarray)):
-            t = _as_index_tensor(k, x._device)
+        elif isinstance(k, (list, tuple, np.ndarray, range)):
+            t = _as_index_tensor(list(k) if isinstance(k, range) else k, x._device)
             if t._dtype.is_floating_point:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(t)
@@ -81,6 +81,9 @@ def _expand_ellipsis(key, ndim):
     if sum(1 for k in key if k is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     used = sum(_consumed(k) for k in key)
+    if used > ndim and ndim == 0:
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number" + hint("t.item() gives the number itself."))
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}"
                          + hint(f"the tensor has {ndim} dim{'s' if ndim != 1 else ''} but the index addresses {used}."))
@@ -332,8 +335,17 @@ def setitem(x: Tensor, key, value):
         from .creation import tensor
         if isinstance(value, (list, tuple, np.ndarray)):
             value = tensor(value, dtype=x._dtype, device=x._device)
+        elif value is None or isinstance(value, str):
+            raise TypeError(f"can't assign a {type(value).__name__} to a {_dt.legacy_type_name(x._dtype)}"
+                            + hint("assign a number, a list or a tensor."))
         else:
             value = D.empty((), x._dtype, x._device)._fill_number(value)
+    lead = 0
+    while lead < value.dim() and value._shape[lead] == 1:
+        lead += 1
+    if lead:  # PyTorch drops a value's leading size-1 dims first: p[i] = model(x[i:i+1]) assigns a (1, n) row
+        from .shape import reshape
+        value = reshape(value, value._shape[lead:])
     if x._requires_grad and x._grad_fn is None and is_grad_enabled():
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."
                            + hint("assign inside `with tcli.no_grad():`, or clone() the leaf first."))
@@ -748,14 +760,28 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return ReturnTypes.of("kthvalue")((v, i))
 
 
+class MedianBackward0(Node):
+    """median() of a whole tensor: the gradient is shared evenly by the elements equal to it, as PyTorch does."""
+
+    def backward(self, g):
+        from .reduction import _evenly
+        x, result = self.saved_tensors
+        return (_evenly(g, x, result),)
+
+
 def median(input, dim=None, keepdim=False):
     from .reduction import ReturnTypes
     if dim is None:
-        flat = reshape(input, -1)
-        if flat.numel() == 0 or (flat._dtype.is_floating_point and bool(flat.detach().isnan().any())):
-            return D.filled((), input._dtype, float("nan"), input._device)  # PyTorch: NaN (or nothing) gives NaN
-        values, _ = sort(flat)
-        return values[(flat.numel() - 1) // 2]
+        flat = reshape(input.detach(), -1)
+        if flat.numel() == 0 or (flat._dtype.is_floating_point and bool(flat.isnan().any())):
+            result = D.filled((), input._dtype, float("nan"), input._device)  # PyTorch: NaN (or nothing) gives NaN
+        else:
+            result = D.contiguous_copy(sort(flat)[0][(flat.numel() - 1) // 2])
+        if _requires(input):
+            n = MedianBackward0()
+            n.save(input, result)
+            attach(n, result, input)
+        return result
     d = wrap_dim(dim, input.dim())
     values, indices = sort(input, d)
     m = (input._shape[d] - 1) // 2

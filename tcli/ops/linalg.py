@@ -16,11 +16,14 @@ from .pointwise import _out, _requires, add, mul
 from .shape import expand, reshape, t, transpose, unsqueeze
 
 
-def _check_same_dtype(a, b, what="m1 and m2"):
+def _check_same_dtype(a, b, message=None):
+    """PyTorch's error for operands of two dtypes; ``message`` is the op's own wording (mm's by default)."""
     if a._dtype is not b._dtype:
-        raise RuntimeError(f"expected {what} to have the same dtype, but got: {_dt.cpp_name(a._dtype)} != "
-                           f"{_dt.cpp_name(b._dtype)}"
-                           + hint("convert one side, e.g. b.to(a.dtype) or x.float()."))
+        S = _dt.scalar_name
+        raise RuntimeError((message or f"expected m1 and m2 to have the same dtype, but got: {_dt.cpp_name(a._dtype)} "
+                                       f"!= {_dt.cpp_name(b._dtype)}").format(a=S(a._dtype), b=S(b._dtype))
+                           + hint(f"one is {a._dtype}, the other {b._dtype}: convert one, e.g. x.float() for "
+                                  "float64 data (numpy's default) going into a float32 model."))
     if a._dtype is _dt.bool_:
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
 
@@ -175,7 +178,7 @@ def bmm(input, mat2, *, out=None):
     if input._shape[0] != mat2._shape[0] or input._shape[2] != mat2._shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._shape[0]}, "
                            f"{input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
-    _check_same_dtype(input, mat2)
+    _check_same_dtype(input, mat2, "expected scalar type {a} but found {b}")
     result = _product(input, mat2, (input._shape[0], input._shape[1], mat2._shape[2]))
     if _requires(input, mat2):
         n = BmmBackward0()
@@ -198,7 +201,7 @@ def mv(input, vec, *, out=None):
     if input._shape[1] != vec._shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({by(input._shape)}), vec "
                            f"({vec._shape[0]})")
-    _check_same_dtype(input, vec)
+    _check_same_dtype(vec, input, "addmv input tensors must have the same dtype, but got {a}, {b}, and {a}")
     result = reshape(_product(input, reshape(vec.detach(), -1, 1), (input._shape[0], 1)), input._shape[0])
     if _requires(input, vec):
         n = MvBackward0()
@@ -271,6 +274,8 @@ class AddmmBackward0(Node):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2): what nn.Linear computes."""
+    _check_same_dtype(mat1, mat2, "mat1 and mat2 must have the same dtype, but got {a} and {b}")
+    _check_same_dtype(input, mat2, "self and mat2 must have the same dtype, but got {a} and {b}")
     with no_grad():
         row_bias = (alpha == 1 and beta == 1 and input._dense and input._dtype is mat1._dtype
                     and input._dtype in (_dt.float32, _dt.float64) and input._device == mat1._device)

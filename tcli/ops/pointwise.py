@@ -480,10 +480,8 @@ def _rdiv(number, t: Tensor):
 
 
 def _check_int_division(a, b):
-    dt = a._dtype if not isinstance(b, Tensor) else _tensor_result(a, b)
-    if isinstance(b, Tensor) and not isinstance(a, Tensor):
-        dt = b._dtype
-    if dt.is_floating_point or (not isinstance(b, Tensor) and isinstance(b, float)):
+    """PyTorch's error for a // b or a % b in integers with a zero divisor (a or b may be a Python number)."""
+    if any(x._dtype.is_floating_point if isinstance(x, Tensor) else isinstance(x, float) for x in (a, b)):
         return
     zero = (b == 0) if not isinstance(b, Tensor) else bool(eq(b, 0).any())
     if zero:
@@ -499,7 +497,7 @@ def _refuse_bool(kernel, a, b):
 def floor_divide(input, other, *, out=None):
     _refuse_bool("div_floor_cpu", input, other)
     if not isinstance(input, Tensor):
-        _check_int_division(other, input) if isinstance(other, Tensor) else None
+        _check_int_division(input, other)
         return _not_differentiable(_rscalar_forward("rfloordiv_s", input, other), "floor_divide", other)
     b = _as_tensor_operand(other, input)
     _check_int_division(input, b if b is not None else other)
@@ -529,6 +527,7 @@ def _not_differentiable(result, name, *inputs):
 def remainder(input, other, *, out=None):
     _refuse_bool("remainder_cpu", input, other)
     if not isinstance(input, Tensor):
+        _check_int_division(input, other)
         return _rscalar_forward("rrem_s", input, other)
     b = _as_tensor_operand(other, input)
     _check_int_division(input, b if b is not None else other)

@@ -243,15 +243,17 @@ class ReturnTypes:
     _cache: dict = {}
 
     @classmethod
-    def of(cls, name):
+    def of(cls, name, fields=("values", "indices")):
         made = cls._cache.get(name)
         if made is None:
+            first, second = fields
+
             def __repr__(self):
-                return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+                return f"torch.return_types.{name}(\n{first}={self[0]!r},\n{second}={self[1]!r})"
 
             made = type(name, (tuple,), {
                 "__slots__": (), "__repr__": __repr__, "__module__": "torch.return_types",
-                "values": property(lambda self: self[0]), "indices": property(lambda self: self[1]),
+                first: property(lambda self: self[0]), second: property(lambda self: self[1]),
                 "n_fields": 2, "n_sequence_fields": 2,
                 "__new__": lambda c, pair: tuple.__new__(c, pair),
             })
@@ -406,7 +408,7 @@ def _amaxmin(input, dim, keepdim, which, node_name):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    return ReturnTypes.of("aminmax")((amin(input, () if dim is None else dim, keepdim),
+    return ReturnTypes.of("aminmax", ("min", "max"))((amin(input, () if dim is None else dim, keepdim),
                                       amax(input, () if dim is None else dim, keepdim)))
 
 

@@ -451,6 +451,9 @@ class Tensor:
             raise ValueError("only one element tensors can be converted to Python scalars"
                              + hint(f"the tensor has {self.numel()} elements: reduce it first (t.sum(), t.mean()), "
                                     "or pick one (t[0])."))
+        if self._requires_grad:
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                          "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
         return self.item()
 
     def __index__(self):

@@ -981,3 +981,23 @@ def test_aminmax_fields_and_median_ties_share_the_gradient():
     assert m.grad_fn.name() == "MedianBackward0"
     m.backward()
     assert x.grad.tolist() == [0.0, 0.5, 0.5]  # PyTorch splits the gradient between tied medians
+
+
+def test_numpy_keyword_names_and_pytorchs_warnings():
+    """axis= and keepdims= work as dim= and keepdim= (PyTorch's argument parser takes numpy's names); std/var with
+    no degrees of freedom and float() of a tensor that requires grad warn as PyTorch does."""
+    x = torch.arange(6.0).view(2, 3)
+    assert torch.sum(x, axis=0).tolist() == [3.0, 5.0, 7.0]
+    assert x.mean(axis=1, keepdims=True).shape == (2, 1)
+    assert x.max(axis=0).values.tolist() == [3.0, 4.0, 5.0] and x.argmax(axis=1).tolist() == [2, 2]
+    assert torch.cat([x, x], axis=0).shape == (4, 3) and torch.stack([x, x], axis=1).shape == (2, 2, 3)
+    assert x.softmax(axis=1).shape == (2, 3) and x.sort(axis=0).values.shape == (2, 3)
+    with pytest.warns(UserWarning, match=r"^std\(\): degrees of freedom is <= 0"):
+        assert math.isnan(torch.ones(1).std().item())
+    with pytest.warns(UserWarning, match=r"^var\(\): degrees of freedom is <= 0"):
+        torch.ones(3, 1).var(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        torch.ones(2, 3).std(0)  # two values per column: no warning
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
+        float(torch.ones(1, requires_grad=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..errors import hint, shape_str
 
 
@@ -111,3 +113,15 @@ def check_sizes_nonnegative(shape):
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+
+
+def numpy_names(fn):
+    """fn that also takes numpy's axis= and keepdims= for dim= and keepdim=, as PyTorch's argument parser does."""
+    def call(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return functools.wraps(fn)(call)

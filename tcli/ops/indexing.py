@@ -16,7 +16,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import Node, attach
 from ..errors import hint
 from . import _dispatch as D
-from ._util import broadcast_many, wrap_dim
+from ._util import broadcast_many, numpy_names, wrap_dim
 from .pointwise import _requires
 from .shape import permute, reshape, select, slice_dim, unsqueeze
 
@@ -700,6 +700,7 @@ def _sort_last(x, descending):
     return values, indices
 
 
+@numpy_names
 def sort(input, dim=-1, descending=False, stable=False):
     from .reduction import ReturnTypes
     from .shape import transpose
@@ -721,6 +722,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return ReturnTypes.of("sort")((values, indices))
 
 
+@numpy_names
 def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input.detach(), dim, descending, stable)[1]
 
@@ -729,6 +731,7 @@ def msort(input):
     return sort(input, 0)[0]
 
 
+@numpy_names
 def topk(input, k, dim=-1, largest=True, sorted=True):
     from .reduction import ReturnTypes
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
@@ -769,6 +772,7 @@ class MedianBackward0(Node):
         return (_evenly(g, x, result),)
 
 
+@numpy_names
 def median(input, dim=None, keepdim=False):
     from .reduction import ReturnTypes
     if dim is None:

@@ -9,6 +9,7 @@ from ..autograd import graph
 from ..errors import hint
 from . import _dispatch as D
 from . import conversion, creation, indexing, inplace, linalg, pointwise, random, reduction, shape
+from ._util import numpy_names
 from .pointwise import is_number
 
 
@@ -136,10 +137,12 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return close
 
 
+@numpy_names
 def _max(self, dim=None, keepdim=False):
     return reduction.max(self, dim, keepdim)
 
 
+@numpy_names
 def _min(self, dim=None, keepdim=False):
     return reduction.min(self, dim, keepdim)
 

@@ -10,7 +10,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, attach, saved_output
 from ..errors import hint
 from . import _dispatch as D
-from ._util import wrap_dim, wrap_dims
+from ._util import numpy_names, wrap_dim, wrap_dims
 from .pointwise import _requires
 from .shape import expand, reshape
 
@@ -127,6 +127,7 @@ class SumBackward1(SumBackward0):
     pass
 
 
+@numpy_names
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = _dims_of(input, dim)
     acc = _compute_dtype(input, dtype)
@@ -138,6 +139,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return result
 
 
+@numpy_names
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     from .pointwise import isnan, masked_fill
     return sum(masked_fill(input, isnan(input), 0), dim, keepdim, dtype=dtype)
@@ -154,6 +156,7 @@ class MeanBackward1(MeanBackward0):
     pass
 
 
+@numpy_names
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     acc = _dt.as_dtype(dtype) if dtype is not None else input._dtype
     if not acc.is_floating_point:
@@ -171,6 +174,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return result
 
 
+@numpy_names
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     from .pointwise import div, isnan, logical_not
     valid = logical_not(isnan(input))
@@ -212,6 +216,7 @@ def _cat_cols(a, b):
     return cat([a, b], 1)
 
 
+@numpy_names
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     dims = _dims_of(input, dim)
     acc = _compute_dtype(input, dtype)
@@ -341,18 +346,22 @@ def _arg(input, dim, keepdim, which, name=None):
     return _finish(values, input._dtype), indices
 
 
+@numpy_names
 def max(input, dim=None, keepdim=False, *, out=None):
     return _best(input, dim, keepdim, "max")
 
 
+@numpy_names
 def min(input, dim=None, keepdim=False, *, out=None):
     return _best(input, dim, keepdim, "min")
 
 
+@numpy_names
 def argmax(input, dim=None, keepdim=False):
     return _argbest(input, dim, keepdim, "max")
 
 
+@numpy_names
 def argmin(input, dim=None, keepdim=False):
     return _argbest(input, dim, keepdim, "min")
 
@@ -387,10 +396,12 @@ class AmaxBackward0(Node):
         return self.ctx[3]
 
 
+@numpy_names
 def amax(input, dim=(), keepdim=False):
     return _amaxmin(input, dim, keepdim, "max", "AmaxBackward0")
 
 
+@numpy_names
 def amin(input, dim=(), keepdim=False):
     return _amaxmin(input, dim, keepdim, "min", "AminBackward0")
 
@@ -407,6 +418,7 @@ def _amaxmin(input, dim, keepdim, which, node_name):
     return result
 
 
+@numpy_names
 def aminmax(input, *, dim=None, keepdim=False):
     return ReturnTypes.of("aminmax", ("min", "max"))((amin(input, () if dim is None else dim, keepdim),
                                       amax(input, () if dim is None else dim, keepdim)))
@@ -414,16 +426,19 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 # ---- all / any / count ------------------------------------------------------------------------------------------
 
+@numpy_names
 def all(input, dim=None, keepdim=False):
     result = _run("all", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, True)
     return D.cast(result, input._dtype) if input._dtype is _dt.uint8 else result  # PyTorch keeps uint8
 
 
+@numpy_names
 def any(input, dim=None, keepdim=False):
     result = _run("any", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, False)
     return D.cast(result, input._dtype) if input._dtype is _dt.uint8 else result
 
 
+@numpy_names
 def count_nonzero(input, dim=None):
     from .pointwise import ne
     return sum(ne(input, 0), dim)
@@ -453,12 +468,14 @@ class VarBackward0(Node):
         return "VarBackward0" if self.ctx[4] is None else "StdBackward0"
 
 
+@numpy_names
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
     return _var_std(input, dim, _correction(unbiased, correction), keepdim, std=False)
 
 
+@numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
@@ -484,6 +501,10 @@ def _var_std(input, dim, correction, keepdim, std):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
                            f"{_dt.scalar_name(input._dtype)}" + hint("call .float() first."))
     dims = _dims_of(input, dim)
+    if numel_of([input._shape[d] for d in dims] if input._shape else ()) - correction <= 0:
+        import warnings
+        warnings.warn(f"{'std' if std else 'var'}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).", UserWarning, stacklevel=4)
     x = _in(input, D.float32 if input._dtype is D.float16 else input._dtype)
     out = _reduced(x, dims, keepdim, math.nan,
                    lambda o, buf, outer, red, inner: D.kernels(x).variance(o, buf, outer, red, inner, correction))
@@ -536,6 +557,7 @@ def _evenly_dims(g, ax, r, dims, sgn):
     return mul(mul(div(g, sum(mask, dims, keepdim=True)), mask), sgn)
 
 
+@numpy_names
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == "fro" or p is None:
         p = 2
@@ -589,6 +611,7 @@ class LogsumexpBackward0(Node):
         return (mul(_unsqueeze_reduced(g, shape, dims, keepdim), exp(sub(x, r))),)
 
 
+@numpy_names
 def logsumexp(input, dim, keepdim=False):
     x = input if input._dtype.is_floating_point else D.cast(input, _dt.get_default_dtype())
     dims = _dims_of(x, dim)
@@ -653,10 +676,12 @@ def _softmax(input, dim, dtype, kind):
     return result
 
 
+@numpy_names
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     return _softmax(input, _implicit_dim(input, dim, "softmax"), dtype, "softmax")
 
 
+@numpy_names
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     return _softmax(input, _implicit_dim(input, dim, "log_softmax"), dtype, "log_softmax")
 
@@ -731,9 +756,11 @@ def _scan(input, dim, dtype, op, node_cls):
     return result
 
 
+@numpy_names
 def cumsum(input, dim, *, dtype=None):
     return _scan(input, dim, dtype, "cumsum", CumsumBackward0)
 
 
+@numpy_names
 def cumprod(input, dim, *, dtype=None):
     return _scan(input, dim, dtype, "cumprod", CumprodBackward0)

@@ -14,7 +14,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, attach, attach_multi
 from ..errors import hint, shape_str
 from . import _dispatch as D
-from ._util import normalize_shape, wrap_dim, wrap_dims
+from ._util import normalize_shape, numpy_names, wrap_dim, wrap_dims
 from .pointwise import _requires
 
 
@@ -183,6 +183,7 @@ class SqueezeBackward2(SqueezeBackward0):
     pass
 
 
+@numpy_names
 def squeeze(input, dim=None):
     if dim is None:
         keep = [i for i, s in enumerate(input._shape) if s != 1]
@@ -200,6 +201,7 @@ class UnsqueezeBackward0(Node):
         return (squeeze(g, self.ctx),)
 
 
+@numpy_names
 def unsqueeze(input, dim):
     d = wrap_dim(dim, input.dim() + 1)
     shape = list(input._shape)
@@ -818,6 +820,7 @@ class CatBackward0(Node):
         return tuple(outs)
 
 
+@numpy_names
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
@@ -880,6 +883,7 @@ class StackBackward0(Node):
         return unbind(g, self.ctx)
 
 
+@numpy_names
 def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:

@@ -281,6 +281,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if self._grad_fn is not None and value:  # requires_grad_() lets it pass; the attribute does not
+            raise RuntimeError("you can only change requires_grad flags of leaf variables."
+                               + hint("it already requires grad: it was computed from tensors that do."))
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -541,4 +544,8 @@ def _call_tensor_hook(hook, grads, nr):
     if g is not None:
         new = hook(g)
         if new is not None:
+            if new._shape != g._shape:
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', type(hook).__name__)}' has changed the size of "
+                                   f"value" + hint(f"a hook may change a gradient's values, not its shape "
+                                                   f"{list(g._shape)} (it returned {list(new._shape)})."))
             grads[nr] = new

@@ -1082,3 +1082,24 @@ def test_two_layer_network_matches_torch():
     np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-12)
     np.testing.assert_allclose(mine[1], theirs[1], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-10, atol=1e-12)
+
+
+def test_learner_mistakes_get_pytorchs_errors():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    with pytest.raises(RuntimeError, match="^you can only change requires_grad flags of leaf variables"):
+        y.requires_grad = True
+    assert y.requires_grad_() is y  # the method lets an already-tracked tensor pass, as PyTorch's does
+    with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype can require gradients"):
+        tcli.nn.Parameter(tcli.tensor([1, 2]))
+    assert not tcli.nn.Parameter(tcli.tensor([1, 2]), requires_grad=False).requires_grad
+    z = leaf([1.0, 2.0])
+    z.register_hook(lambda g: tcli.ones(3))
+    with pytest.raises(RuntimeError, match="^hook '<lambda>' has changed the size of value"):
+        (z * 2).sum().backward()
+    w = leaf([1.0, 2.0]) * 1
+    s = w * w
+    w.add_(1)
+    with pytest.raises(RuntimeError, match=r"\[torch.FloatTensor \[2\]\], which is output 0 of Add, is at version 1.*"
+                                           r"set_detect_anomaly\(True, check_nan=False\)"):
+        s.sum().backward()

@@ -1020,3 +1020,23 @@ def test_double_backward_matches_torch(name):
             assert theirs is None or not theirs.any()
         else:
             np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_tensor_methods_and_losses_refuse_what_pytorch_refuses():
+    x = tcli.ones(2, 3)
+    for method in ("softmax", "log_softmax"):
+        with pytest.raises(TypeError, match=f'^{method}\\(\\) missing 1 required positional arguments: "dim"'):
+            getattr(x, method)()
+    assert x.softmax(1).shape == (2, 3)
+    with pytest.raises(RuntimeError, match="^Found dtype Long but expected Float"):
+        tcli.nn.BCELoss()(tcli.tensor([0.5, 0.2]), tcli.tensor([1, 0]))
+    with pytest.raises(RuntimeError, match="^result type Float can't be cast to the desired output type Long"):
+        F.binary_cross_entropy_with_logits(tcli.tensor([0.5, 0.2]), tcli.tensor([1, 0]))
+    with pytest.raises(TypeError, match=r"^cat\(\): argument 'tensors' \(position 1\) must be tuple of Tensors"):
+        tcli.cat(x)
+    with pytest.raises(RuntimeError, match="^outer: Expected 1-D argument self, but got 2-D"):
+        tcli.outer(x, tcli.ones(2))
+    with pytest.raises(TypeError, match=r"^randint\(\): argument 'size' \(position 2\) must be tuple of ints, not int"):
+        tcli.randint(0, 10)
+    with pytest.raises(RuntimeError, match="^Subtraction, the `-` operator, with a bool tensor is not supported"):
+        tcli.tensor([1.0, 2.0]) - True

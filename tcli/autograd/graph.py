@@ -11,6 +11,7 @@ them.
 from __future__ import annotations
 
 import linecache
+import re
 import sys
 import weakref
 
@@ -138,7 +139,8 @@ def _raise_modified(t, expected, node):
     from ..dtypes import legacy_type_name
     desc = f"[{legacy_type_name(t._dtype)} [{', '.join(str(s) for s in t._shape)}]]"
     producer = t._grad_fn
-    of = f", which is output {t._output_nr} of {producer.name()}," if producer is not None else ""
+    of = (f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
+          if producer is not None else "")  # PyTorch's words: "output 0 of Add"
     where = t._vc.where
     hint = ("hint: a tensor that backward needs was changed in place after it was used"
             + (f", here:\n  {describe_location(where)}" if where else "")
@@ -148,7 +150,7 @@ def _raise_modified(t, expected, node):
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"{desc}{of} is at version {t._vc.value}; expected version {expected} instead. Hint: enable "
         "anomaly detection to find the operation that failed to compute its gradient, with "
-        f"torch.autograd.set_detect_anomaly(True).\n{hint}")
+        f"torch.autograd.set_detect_anomaly(True, check_nan=False).\n{hint}")
 
 
 class AccumulateGrad(Node):

@@ -297,6 +297,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "is deprecated. Please ensure they have the same size."
                          + hint("make them match, e.g. target.view_as(input) or output.squeeze(-1)."))
     _check_weight(weight, "binary_cross_entropy")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_dt.scalar_name(target.dtype)} but expected {_dt.scalar_name(input.dtype)}"
+                           + hint("the target holds probabilities of the input's dtype: target.float()."))
     with no_grad():
         if ((input < 0) | (input > 1)).any():
             raise RuntimeError("all elements of input should be between 0 and 1"
@@ -333,6 +336,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})"
                          + hint("make them match, e.g. target.view_as(logits) or logits.squeeze(-1)."))
     _check_weight(weight, "binary_cross_entropy_with_logits")
+    if not target.dtype.is_floating_point and input.dtype.is_floating_point:
+        raise RuntimeError(f"result type {_dt.scalar_name(input.dtype)} can't be cast to the desired output type "
+                           f"{_dt.scalar_name(target.dtype)}" + hint("make the target floating point: target.float()."))
     with no_grad():
         w = _expand_weight(weight, input.shape)
         softplus_neg = _softplus_neg(input)

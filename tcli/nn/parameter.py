@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
+from ..errors import hint
 
 
 class Parameter(Tensor):
@@ -19,6 +20,9 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter data must be a Tensor, got {type(data).__name__}")
         p = Tensor._make.__func__(cls, data._buf, data._shape, data._strides, data._offset, data._dtype,
                                   data._vc, data._dense, data._device)
+        if requires_grad and not data._dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients"
+                               + hint(f"the data is {data._dtype}: make it floating point, nn.Parameter(t.float())."))
         p._requires_grad = bool(requires_grad)
         return p
 

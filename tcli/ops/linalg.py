@@ -244,6 +244,10 @@ vdot = dot
 
 
 def outer(input, vec2):
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D"
+                               + hint("outer takes two vectors; flatten() them, or use a @ b for matrices."))
     return mul(unsqueeze(input, 1), vec2)
 
 

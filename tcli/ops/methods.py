@@ -137,6 +137,18 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return close
 
 
+def _needs_dim(fn):
+    """Tensor.softmax/log_softmax: dim is required (only the functional forms guess one, with a warning)."""
+    @numpy_names
+    def method(self, dim=None, dtype=None):
+        if dim is None:
+            raise TypeError(f'{fn.__name__}() missing 1 required positional arguments: "dim"'
+                            + hint(f"name the dim to normalise over: x.{fn.__name__}(dim=-1) for the last one."))
+        return fn(self, dim, dtype)
+
+    return method
+
+
 @numpy_names
 def _max(self, dim=None, keepdim=False):
     return reduction.max(self, dim, keepdim)
@@ -195,8 +207,8 @@ METHODS = {
     "prod": reduction.prod, "max": _max, "min": _min, "amax": reduction.amax, "amin": reduction.amin,
     "aminmax": reduction.aminmax, "argmax": reduction.argmax, "argmin": reduction.argmin, "all": reduction.all,
     "any": reduction.any, "count_nonzero": reduction.count_nonzero, "var": reduction.var, "std": reduction.std,
-    "norm": reduction.norm, "logsumexp": reduction.logsumexp, "softmax": reduction.softmax,
-    "log_softmax": reduction.log_softmax, "cumsum": reduction.cumsum, "cumprod": reduction.cumprod,
+    "norm": reduction.norm, "logsumexp": reduction.logsumexp, "softmax": _needs_dim(reduction.softmax),
+    "log_softmax": _needs_dim(reduction.log_softmax), "cumsum": reduction.cumsum, "cumprod": reduction.cumprod,
     # linear algebra
     "mm": linalg.mm, "matmul": linalg.matmul, "bmm": linalg.bmm, "mv": linalg.mv, "dot": linalg.dot,
     "inner": linalg.inner, "outer": linalg.outer, "ger": linalg.outer, "addmm": linalg.addmm,

@@ -396,7 +396,7 @@ def _check_not_bool_sub(dt, other):
     if dt is bool_ and other_bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead." + _BOOL_HINT)
-    if dt is bool_ or (isinstance(other, Tensor) and other._dtype is bool_):
+    if dt is bool_ or other_bool:  # a Python bool is a bool tensor to PyTorch: x - True fails too
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead." + _BOOL_HINT)
 

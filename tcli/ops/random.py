@@ -307,10 +307,15 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False):
+    position = 3
     if size is None:  # randint(high, size)
-        low, high, size = 0, low, high
+        low, high, size, position = 0, low, high, 2
     if high is None or size is None:
         raise TypeError("randint() missing required arguments: high and size")
+    if not isinstance(size, (tuple, list)) and not hasattr(size, "_shape"):
+        raise TypeError(f"randint(): argument 'size' (position {position}) must be tuple of ints, "
+                        f"not {type(size).__name__}"
+                        + hint("the size is a tuple, even for one dim: randint(0, 10, (5,)) or randint(10, (5,))."))
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     shape = normalize_shape((size,))

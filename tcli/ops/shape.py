@@ -822,6 +822,9 @@ class CatBackward0(Node):
 
 @numpy_names
 def cat(tensors, dim=0, *, out=None):
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+                        + hint("pass a list or tuple of tensors: torch.cat([a, b])."))
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -885,6 +888,9 @@ class StackBackward0(Node):
 
 @numpy_names
 def stack(tensors, dim=0, *, out=None):
+    if isinstance(tensors, Tensor):
+        raise TypeError("stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+                        + hint("pass a list or tuple of tensors: torch.stack([a, b])."))
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

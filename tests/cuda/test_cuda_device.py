@@ -4,7 +4,7 @@ Runs where tcli sees a CUDA device (a GPU, or numba's simulator: see tests/test_
 
 import numpy as np
 import pytest
-from numba import cuda
+from numba import config, cuda
 
 import tcli
 
@@ -320,3 +320,36 @@ def test_launches_tell_apart_arguments_numba_types_differently():
     for pair, want in [((1, 2), 3.0), ((1, 2.5), 3.5), ((1.5, 2), 3.5), ((4, 4), 8.0)]:
         add_pair[1, 32](total.array, pair)
         assert backend.to_host(total)[0] == want
+
+
+@pytest.mark.skipif(not config.ENABLE_CUDASIM, reason="the simulator's shared arrays: a GPU has real ones")
+def test_simulator_gives_a_block_one_shared_array_per_line():
+    """numba's simulator finds a block's shared array by the calling line with a check-then-create that threads
+    could interleave, giving two threads arrays of their own (flaky sums); tcli's compat module locks it."""
+    import sys
+    import threading
+
+    from numba.cuda.simulator import kernelapi
+
+    import tcli.kernels.cuda  # noqa: F401 - tcli's CUDA backend, whose compat module fixes the lookup
+
+    def distinct_arrays():
+        shared, seen, start = kernelapi.FakeCUDAShared(0), [], threading.Barrier(16)
+
+        def thread():
+            start.wait()
+            seen.append(id(shared.array(32, np.float64)))
+
+        threads = [threading.Thread(target=thread) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return len(set(seen))
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, inside the lookup too
+    try:
+        assert max(distinct_arrays() for _ in range(50)) == 1
+    finally:
+        sys.setswitchinterval(before)

@@ -197,9 +197,9 @@ def _add_row(out, row):
 
 def add_row(out, row):
     """out (a flat C-contiguous (m, n) buffer) += row on every row: Linear's bias (the CPU contract's)."""
-    if out.shape[0] and (not row.shape[0] or out.shape[0] % row.shape[0]):
+    if out.shape[0] == 0:
+        return  # no rows, or rows of no columns (Linear(k, 0))
+    if not row.shape[0] or out.shape[0] % row.shape[0]:
         raise ValueError("add_row: the buffer is not a whole number of rows")
-    if out.shape[0]:
-        blocks, threads = grid_for(out.shape[0])
-        _add_row[blocks, threads](out.array, row.array)
-
+    blocks, threads = grid_for(out.shape[0])
+    _add_row[blocks, threads](out.array, row.array)

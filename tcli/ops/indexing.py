@@ -344,7 +344,6 @@ def setitem(x: Tensor, key, value):
     while lead < value.dim() and value._shape[lead] == 1:
         lead += 1
     if lead:  # PyTorch drops a value's leading size-1 dims first: p[i] = model(x[i:i+1]) assigns a (1, n) row
-        from .shape import reshape
         value = reshape(value, value._shape[lead:])
     if x._requires_grad and x._grad_fn is None and is_grad_enabled():
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation."

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
 from ..autograd.grad_mode import STATE, no_grad
@@ -66,9 +64,10 @@ def _mm_in_layout(a, b, transposed):
 
 
 def _grad_product(a, b, transposed, sink):
-    """a @ b, a gradient: added straight into ``sink`` (a leaf's .grad or its transpose, see graph._grad_sink)
-    when one is given and BLAS can add it in its own pass, and then None; else a new tensor."""
-    if sink is not None and a._dtype is sink._dtype and b._dtype is sink._dtype and a._device is sink._device:
+    """a @ b, a gradient: added straight into ``sink`` (a leaf's .grad or its transpose, see graph._grad_sink;
+    on the operands' device, see _sinks_apart) when one is given and BLAS can add it in its own pass, and then
+    None; else a new tensor."""
+    if sink is not None and a._dtype is sink._dtype and b._dtype is sink._dtype:
         dst, x, y = (sink, a, b) if sink._dense else (t(sink), t(b), t(a))  # (a @ b).T = b.T @ a.T
         if dst._dense and _add_product(dst, x, y):
             sink._vc.bump()
@@ -83,7 +82,7 @@ def _sinks_apart(sinks, *operands):
     kept = []
     for sink in sinks:
         if sink is not None:
-            overlap = np.may_share_memory if sink._device is CPU else D.kernels(sink).overlap
+            overlap = D.kernels(sink).overlap
             for x in operands:
                 if x is not None and (x._device is not sink._device or overlap(sink._buf, x._buf)):
                     sink = None

@@ -420,8 +420,8 @@ def _amaxmin(input, dim, keepdim, which, node_name):
 
 @numpy_names
 def aminmax(input, *, dim=None, keepdim=False):
-    return ReturnTypes.of("aminmax", ("min", "max"))((amin(input, () if dim is None else dim, keepdim),
-                                      amax(input, () if dim is None else dim, keepdim)))
+    dims = () if dim is None else dim
+    return ReturnTypes.of("aminmax", ("min", "max"))((amin(input, dims, keepdim), amax(input, dims, keepdim)))
 
 
 # ---- all / any / count ------------------------------------------------------------------------------------------

@@ -212,6 +212,15 @@ def _assembled(nvjitlink, ptx: str):
     return registers, spilled, shared
 
 
+def _unknown_device_attributes() -> list[str]:
+    """The device attributes tcli reads that the driver's enum lacks (the simulator accepts any name)."""
+    from cuda.bindings.driver import CUdevice_attribute
+
+    from .random import RESIDENCY_ATTRIBUTES
+    return [f"device attribute {name}: the driver has no CU_DEVICE_ATTRIBUTE_{name}" for name in RESIDENCY_ATTRIBUTES
+            if not hasattr(CUdevice_attribute, f"CU_DEVICE_ATTRIBUTE_{name}")]
+
+
 def main() -> int:
     from numba import config
     if config.ENABLE_CUDASIM:
@@ -263,9 +272,12 @@ def main() -> int:
         print("ptxas check SKIPPED: nvJitLink (cuda.bindings.nvjitlink) is not installed")
     for line in failures:
         print("DOES NOT COMPILE", line)
+    unknown = _unknown_device_attributes()
+    for line in unknown:
+        print("UNKNOWN", line)
     for kind, line in leaks:
         print(kind, line)
-    return 1 if failures or leaks else 0
+    return 1 if failures or leaks or unknown else 0
 
 
 if __name__ == "__main__":

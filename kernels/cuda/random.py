@@ -28,6 +28,9 @@ if SIMULATOR:  # C semantics for math under the simulator, as the GPU has them (
 
     def _sincospi(v):
         return math.sin(v * np.float64(math.pi)), math.cos(v * np.float64(math.pi))
+
+    def _log_fast(v):  # the GPU's lg2.approx-based __logf; the simulator has only the exact log
+        return math.log(v)
 else:
     from numba.cuda import libdevice
 
@@ -38,6 +41,10 @@ else:
     @cuda.jit(device=True, inline=True)
     def _sincospi(v):
         return libdevice.sinpi(v), libdevice.cospi(v)
+
+    @cuda.jit(device=True, inline=True)
+    def _log_fast(v):  # __logf: PyTorch's float exponential_ rounds as this does (a GPU run: 80% of draws differ
+        return libdevice.fast_logf(v)  # by an ulp with the exact logf)
 
 BLOCK = 256  # PyTorch's threads per block for distributions
 
@@ -90,7 +97,7 @@ def _float_from(kind, x, a, b, c):
     if kind == BERNOULLI:
         return _F_ONE if u < a else _F_ZERO
     if kind == EXPONENTIAL:  # b = eps/2: log(u) is at most -b (u can be 1), as PyTorch clamps it
-        return a * (-b if u >= _F_ONE - b else math.log(u))
+        return a * (-b if u >= _F_ONE - b else _log_fast(u))
     value = cuda.fma(u, b, a)
     return a if value == c else value
 
@@ -204,6 +211,10 @@ def _draw_int(out, n, seed, offset4, threads, base, span, wide):
 # ---- the contract ---------------------------------------------------------------------------------------------
 
 _resident = []
+# The device attributes the layout reads, by the names of the driver's CUdevice_attribute enum (less its
+# CU_DEVICE_ATTRIBUTE_ prefix), which numba's Device looks up. The simulator answers none of them, so the offline
+# check (check.py) confirms each name exists: a misspelt one broke every draw on the first real GPU.
+RESIDENCY_ATTRIBUTES = ("MULTIPROCESSOR_COUNT", "MAX_THREADS_PER_MULTIPROCESSOR")
 
 
 def scheme_blocks() -> int:
@@ -213,7 +224,7 @@ def scheme_blocks() -> int:
             sms, per_sm = 132, 2048  # an H100's, so the simulator lays numbers out as that GPU does
         else:
             device = cuda.get_current_device()
-            sms, per_sm = device.MULTIPROCESSOR_COUNT, device.MAX_THREADS_PER_MULTI_PROCESSOR
+            sms, per_sm = (getattr(device, name) for name in RESIDENCY_ATTRIBUTES)
         _resident.append(sms * (per_sm // BLOCK))
     return _resident[0]
 

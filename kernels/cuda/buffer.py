@@ -18,9 +18,14 @@ import sys
 import weakref
 
 import numpy as np
-from numba import cuda
+from numba import config, cuda
 from numba.cuda.cudadrv.driver import CudaAPIError
 from numba.extending import typeof_impl
+
+if config.ENABLE_CUDASIM:  # the simulator's arrays are numpy arrays in disguise: slices of them are views
+    DeviceNDArray = None
+else:
+    from numba.cuda.cudadrv.devicearray import DeviceNDArray
 
 _allocated = [0, 0]  # bytes of blocks in use now, the most ever in use
 _cache: dict[int, list] = {}  # block size -> free blocks (uint8 device arrays) whose buffers died
@@ -139,15 +144,23 @@ def alloc(n: int, np_dtype) -> DeviceBuffer:
         block, array = free.pop(_reusable(free, n, dtype))
         _cached[0] -= size
         if array.shape[0] != n or array.dtype != dtype:
-            array = block[:n * dtype.itemsize].view(dtype)
+            array = _head(block, n, dtype)
     else:
         block = _new_block(size)
-        array = block[:n * dtype.itemsize].view(dtype)
+        array = _head(block, n, dtype)
     _allocated[0] += size
     _allocated[1] = max(_allocated[1], _allocated[0])
     buf = DeviceBuffer(array)
     _owned[id(buf)] = (size, block, array)
     return buf
+
+
+def _head(block, n: int, dtype):
+    """The first n elements of a block of bytes, as an array of dtype. numba's slice-then-view costs ~15 us (a
+    GPU profile of a training step: 4 per step); its array constructor over the block's memory does the same."""
+    if DeviceNDArray is None:
+        return block[:n * dtype.itemsize].view(dtype)
+    return DeviceNDArray((n,), (dtype.itemsize,), dtype, gpu_data=block.gpu_data)
 
 
 def _reusable(free: list, n: int, dtype) -> int:

@@ -26,18 +26,18 @@ def _row_offset(r, rshape, rstrides):
 
 @jit
 def index_offsets(offsets, indices, sizes, strides, base):
-    """offsets[b] = base + sum_k wrap(indices[k, b]) * strides[k].
+    """offsets[b] = base + sum_k wrap(indices[k * B + b]) * strides[k], for B = len(offsets) and k < len(sizes).
 
-    Returns -1 if all indices are in range, else the position k * B + b of the first bad one.
+    Returns -1 if all indices are in range, else the position b * K + k of the first bad one (K = len(sizes)).
     """
-    k_count, count = indices.shape
+    k_count, count = sizes.shape[0], offsets.shape[0]
     for b in range(count):
         off = base
         for k in range(k_count):
-            i = indices[k, b]
+            i = indices[k * count + b]
             n = sizes[k]
             if i < -n or i >= n:
-                return k * count + b
+                return b * k_count + k
             if i < 0:
                 i += n
             off += i * strides[k]

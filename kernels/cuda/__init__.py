@@ -28,7 +28,7 @@ from .buffer import (  # noqa: F401
 )
 from .compact import count_nonzero, nonzero, unique_sorted  # noqa: F401
 from .elementwise import binary, binary_strided, ternary, ternary_strided, unary, unary_strided  # noqa: F401
-from .index import check_range, gather_dim, gather_rows, one_hot, scatter_dim, scatter_rows  # noqa: F401
+from .index import check_range, gather_dim, gather_rows, index_offsets, one_hot, scatter_dim, scatter_rows  # noqa: F401
 from .linalg import add_row, gemm, matmul_add  # noqa: F401
 from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update  # noqa: F401
 from .random import philox_floats, philox_ints, sample_cdf  # noqa: F401  (CUDA's own generator: no CPU twin)

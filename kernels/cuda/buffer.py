@@ -104,6 +104,10 @@ def not_supported() -> NotImplementedError:
         "\nhint: move the tensors to the CPU for it with .cpu() (and back with .cuda()), or run on the CPU.")
 
 
+# Modules whose functions only route a call (Tensor methods, in-place wrappers, kernels): never the op's name.
+_PLUMBING = ("tcli.kernels", "tcli.ops.methods", "tcli.ops.inplace")
+
+
 def public_caller() -> str | None:
     """The outermost tcli function on the stack below the user's code: the op the user called."""
     frame = sys._getframe(2)
@@ -112,7 +116,7 @@ def public_caller() -> str | None:
         module = frame.f_globals.get("__name__", "")
         if module.startswith("tcli"):
             code = frame.f_code.co_name
-            if not code.startswith("_") and not module.startswith("tcli.kernels"):
+            if not code.startswith("_") and not module.startswith(_PLUMBING):
                 owner = frame.f_locals.get("self") if code == "forward" else None
                 name = type(owner).__name__ if owner is not None else code  # a layer: its class, not "forward"
         elif name is not None:
@@ -161,6 +165,19 @@ def _head(block, n: int, dtype):
     if DeviceNDArray is None:
         return block[:n * dtype.itemsize].view(dtype)
     return DeviceNDArray((n,), (dtype.itemsize,), dtype, gpu_data=block.gpu_data)
+
+
+def words(buf: DeviceBuffer) -> DeviceBuffer | None:
+    """The 32-bit words over buf's memory, for atomics on narrower elements (a compare-and-swap of the word that
+    holds one), or None where buf's memory is not a whole block of ours (another library's could end mid-word)."""
+    root = buf
+    while root.base is not None:
+        root = root.base
+    owned = _owned.get(id(root))
+    if owned is None:
+        return None
+    size, block, _ = owned
+    return DeviceBuffer(_head(block, size // 4, np.dtype(np.uint32)), base=root)
 
 
 def _reusable(free: list, n: int, dtype) -> int:

@@ -121,6 +121,12 @@ def _signatures():
     for t in (f32, f64, i64):
         yield (f"scatter_dim {t}", IX._scatter_dim.py_func, (arr(t), i64, shape2, arr(i64), arr(t), i64, shape2, shape2,
                                                              i64, b1), t == f32)
+    for t in (nt.int8, nt.uint8, nt.int16, b1):  # accumulating scatters into narrow dtypes: word compare-and-swap
+        u32 = arr(nt.uint32)
+        yield (f"scatter_rows_narrow {t}", IX._scatter_rows_narrow.py_func,
+               (u32, arr(i64), i64, shape2, shape2, arr(t), i64, b1), False)
+        yield (f"scatter_dim_narrow {t}", IX._scatter_dim_narrow.py_func,
+               (u32, i64, shape2, arr(i64), arr(t), i64, shape2, shape2, i64, i64, b1), False)
     for t in (f32, f64, i64, nt.int32, nt.int16, nt.int8, nt.uint8, b1):  # every dtype but float16 (sorted as f32)
         yield (f"sort_rows {t}", S._kernel(S._bitonic, np.dtype(str(t))).py_func,
                (arr(t), arr(i64), arr(t), i64, i64, b1), t == f32)
@@ -159,6 +165,11 @@ def _signatures():
     for t in (f32, f64, i64, u16):
         yield (f"gather_rows {t}", IX._gather_rows.py_func, (arr(t), arr(t), arr(i64), i64, shape2, shape2), t == f32)
     yield ("one_hot i64", IX._one_hot.py_func, (arr(i64), arr(i64), i64), False)
+    for k in (1, 2, 3):  # one signature per count of index tensors
+        tup = nt.UniTuple(i64, k)
+        yield (f"index_offsets {k}", IX._index_offsets.py_func, (arr(i64), arr(i64), tup, tup, i64, arr(i64)), False)
+    yield ("first_outside i64", IX._first_outside.py_func, (arr(i64), arr(i64), i64, i64), False)
+    yield ("repeats i64", IX._repeats.py_func, (arr(i64), arr(i64)), False)
     for t in (f32, f64, i64):
         yield (f"scatter_rows {t}", IX._scatter_rows.py_func, (arr(t), arr(i64), i64, shape2, shape2, arr(t), b1),
                t == f32)

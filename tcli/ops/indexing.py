@@ -140,27 +140,44 @@ def _bool_scalar_index(k):
 
 
 def _offsets(view, advanced):
-    """Flat buffer offsets for the advanced-index positions (shape B), bounds-checked."""
+    """Flat buffer offsets (a buffer on view's device) for the advanced-index positions (shape B), bounds-checked.
+
+    The index tensors are stacked into one int64 buffer on view's device, so a CUDA tensor's indices (a mask's
+    coordinates too) never visit the host: the check sends back only where the first bad one is."""
     idx_shape = broadcast_many(*[t._shape for _, t in advanced])
     count = numel_of(idx_shape)
-    stacked = np.empty((len(advanced), count), np.int64)
-    for row, (_, t) in enumerate(advanced):
-        ti = t if t._dtype is int64 else D.cast(t, int64)
-        from .shape import expand
-        ti = expand(ti.detach(), idx_shape) if ti._shape != idx_shape else ti
-        stacked[row] = ti._host_np().reshape(-1) if count else stacked[row]
+    stacked = _stacked_indices([t for _, t in advanced], idx_shape, view._device)
     sizes = np.array([view._shape[d] for d, _ in advanced], np.int64)
     strides = np.array([view._strides[d] for d, _ in advanced], np.int64)
-    offsets = np.empty(count, np.int64)
-    bad = D.K.index_offsets(offsets, stacked, sizes, strides, view._offset)
+    offsets = D.empty((count,), int64, view._device)
+    bad = D.kernels(view).index_offsets(offsets._buf, stacked._buf, sizes, strides, view._offset)
     if bad >= 0:
-        k, b = divmod(bad, count)
+        b, k = divmod(bad, len(advanced))
         d = advanced[k][0]
-        value = int(stacked[k, b])
+        value = int(stacked.reshape(len(advanced), -1)[k, b])
         raise IndexError(f"index {value} is out of bounds for dimension {d} with size {view._shape[d]}"
                          + hint(f"valid indices for a dimension of size {view._shape[d]} are "
                                 f"{-view._shape[d]}..{view._shape[d] - 1}."))
-    return offsets, idx_shape
+    return offsets._buf, idx_shape
+
+
+def _stacked_indices(indices, idx_shape, device):
+    """The index tensors as int64, broadcast to idx_shape and stacked (k, *idx_shape), dense on device."""
+    from .shape import expand
+    as_long = [t.detach() if t._device is device else t.detach().to(device) for t in indices]
+    as_long = [t if t._dtype is int64 else D.cast(t, int64) for t in as_long]
+    if len(as_long) == 1 and as_long[0]._dense and as_long[0]._shape == idx_shape:
+        return as_long[0]  # one index, already as the kernel reads it (a 1-d mask's coordinates, x[y])
+    stacked = D.empty((len(as_long),) + idx_shape, int64, device)
+    if not numel_of(idx_shape):
+        return stacked
+    for row, t in enumerate(as_long):
+        t = expand(t, idx_shape) if t._shape != idx_shape else t
+        if device.type == "cpu":  # numpy's copy costs less than a kernel call at an index's usual size
+            stacked._np()[row] = t._np()
+        else:
+            D.map1_into("copy", select(stacked, 0, row), t)
+    return stacked
 
 
 def _result_layout(view, advanced):

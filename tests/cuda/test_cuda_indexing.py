@@ -57,12 +57,74 @@ def test_setitem_and_index_put_with_repeated_indices():
         same(b, a)
 
 
+@pytest.mark.parametrize("dtype", [tcli.int8, tcli.uint8, tcli.int16, tcli.bool])
+def test_narrow_accumulating_scatters_run_on_the_device(dtype):
+    """CUDA has no 8- or 16-bit atomic add: each add swaps the 32-bit word holding its element (compare-and-swap),
+    so neighbours in one word, repeats of one index and wrapping sums all come out as on the CPU."""
+    import warnings
+
+    import numpy as np
+
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    rng = np.random.default_rng(5)
+    idx = tcli.tensor(rng.integers(0, 6, 200))  # 200 adds into 6 neighbours: two or three 32-bit words
+    values = tcli.tensor(rng.integers(-128 if dtype is not tcli.uint8 else 0, 128, 200)).to(dtype)
+    base = tcli.tensor(rng.integers(0, 100, 9)).to(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        for op in (lambda x, i, v: x.index_put_((i,), v, accumulate=True),
+                   lambda x, i, v: x.scatter_add_(0, i, v),
+                   lambda x, i, v: x.index_add_(0, i, v),
+                   lambda x, i, v: x[2:].index_put_((i,), v, accumulate=True)):  # a view: an offset into a word
+            same(op(base.cuda(), idx.cuda(), values.cuda()), op(base.clone(), idx, values))
+
+
 def test_out_of_range_indices_are_refused_before_any_kernel():
     x = X.cuda()
     with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 4"):
         x[tcli.tensor([0, 4]).cuda()]
     with pytest.raises(RuntimeError, match="out of bounds"):
         x.gather(1, tcli.tensor([[6]] * 4).cuda())
+
+
+def test_indices_and_masks_stay_on_the_device(monkeypatch):
+    """Offsets are computed and bounds-checked on the device: what comes back to the host is the first bad
+    position, a mask's per-chunk counts and a repeat flag, never the indices (300 of them here)."""
+    import warnings
+
+    from tcli.kernels.cuda.fallback import HostFallbackWarning
+    x = tcli.arange(600.0).reshape(300, 2)
+    rows = tcli.arange(299, -1, -1)
+    xd, rows_d = x.cuda(), rows.cuda()
+    array_type = type(xd._buf.array)
+    sizes = []
+    original = array_type.copy_to_host
+    monkeypatch.setattr(array_type, "copy_to_host", lambda self, *a, **k: sizes.append(self.size) or original(
+        self, *a, **k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HostFallbackWarning)
+        got = [xd[rows_d], xd[rows_d, rows_d % 2], xd[xd > 100.0], xd[:, 0][xd[:, 1] > 0]]
+        xd[xd > 500.0] = -1.0  # increasing offsets: no repeat can hide in them, so they stay on the device
+        xd[tcli.arange(0, 300, 2, device="cuda"), 1] = 0.5
+    assert max(sizes) < 150
+    want = [x[rows], x[rows, rows % 2], x[x > 100.0], x[:, 0][x[:, 1] > 0]]
+    x[x > 500.0] = -1.0
+    x[tcli.arange(0, 300, 2), 1] = 0.5
+    for g, w in zip(got + [xd], want + [x]):
+        same(g, w)
+
+
+def test_bad_indices_name_the_first_as_the_cpu_does():
+    x = X.cuda()
+    keys = [(tcli.tensor([0, 1, 2]), tcli.tensor([9, 1, -8])), (tcli.tensor([[0, -5], [7, 0]]),),
+            (tcli.tensor([1, 5]), tcli.tensor([7, 0]))]
+    for key in keys:
+        with pytest.raises(IndexError) as on_cpu:
+            X[key]
+        with pytest.raises(IndexError, match=str(on_cpu.value).splitlines()[0]):
+            x[tuple(k.cuda() for k in key)]
+        with pytest.raises(IndexError, match=str(on_cpu.value).splitlines()[0]):
+            x[key]  # host indices for a device tensor, as PyTorch allows
 
 
 def test_gather_scatter_index_select_and_their_gradients():

@@ -66,6 +66,7 @@ class Tensor:
     _dense = True  # the whole buffer, row-major, from offset 0
     _ver = None
     _base_fn = None  # for views: the base's grad_fn when this view's history was last set
+    _own_output = False  # a node's output as that node saved it (graph.own_output)
     _device = CPU
     _requires_grad = False
     _grad_fn = None

@@ -112,6 +112,10 @@ def as_dtype(obj) -> dtype:
         return int64
     if obj is bool:
         return bool_
+    if isinstance(obj, str):  # numpy would take 'float32'; PyTorch does not
+        from .errors import api_name, hint
+        raise TypeError(f"{api_name()}(): argument 'dtype' must be torch.dtype, not str"
+                        + hint(f"pass the dtype object: dtype=tcli.{obj.replace('torch.', '')}."))
     try:
         return from_numpy_dtype(obj)
     except TypeError:

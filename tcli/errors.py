@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def hint(text: str) -> str:
     """The suffix tcli appends to PyTorch's message: a newline and ``hint: <text>``."""
@@ -15,3 +17,20 @@ def shape_str(shape) -> str:
 def by(shape) -> str:
     """PyTorch's '2x3' spelling of a matrix shape."""
     return "x".join(str(s) for s in shape)
+
+
+_PLUMBING = ("tcli.ops.methods", "tcli.ops.inplace", "tcli.kernels")  # they route calls: never the API's name
+
+
+def api_name(default: str = "tcli") -> str:
+    """The tcli function the user called (the outermost public tcli function on the stack), for PyTorch's
+    "zeros(): argument ..." errors raised deep inside a helper. Only error paths call it: it walks the stack."""
+    name, frame = default, sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        code = frame.f_code.co_name
+        if (module.startswith("tcli") and not module.startswith(_PLUMBING) and not code.startswith("_")
+                and not code.startswith("<")):
+            name = code
+        frame = frame.f_back
+    return name

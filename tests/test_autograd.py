@@ -317,7 +317,8 @@ def test_mm_gradient_left_to_autograd_grad_and_create_graph():
     np.testing.assert_allclose(val(gw), a.T @ g, rtol=1e-12)
     np.testing.assert_array_equal(val(w.grad), np.ones((40, 16)))  # autograd.grad leaves .grad alone
     x.requires_grad_()
-    x.mm(w).backward(tcli.tensor(g), create_graph=True)
+    with pytest.warns(UserWarning, match="reference cycle"):  # PyTorch warns here too
+        x.mm(w).backward(tcli.tensor(g), create_graph=True)
     np.testing.assert_allclose(val(w.grad), 1 + a.T @ g, rtol=1e-12)
     assert w.grad.grad_fn is not None  # create_graph: the sum keeps its history (it depends on x)
 
@@ -391,6 +392,24 @@ def test_backward_twice_needs_retain_graph():
     np.testing.assert_allclose(val(x.grad), 6 * np.exp([1.0, 2.0, 3.0]), rtol=1e-6)
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         loss.backward()
+
+
+@pytest.mark.parametrize("op, slope", [
+    (lambda x: x * 2, None), (lambda x: 2.5 * x, None), (lambda x: x / 2, None), (lambda x: x.mul(3), None),
+    (lambda x: x[tcli.tensor([0, 1])], None), (lambda x: x + 2, 1.0), (lambda x: x - 2, 1.0), (lambda x: -x, -1.0),
+], ids=["mul", "rmul", "div", "mul_method", "index", "add", "sub", "neg"])
+def test_a_second_backward_through_a_number_operand_raises_as_in_pytorch(op, slope):
+    """PyTorch saves a number operand of mul/div as a tensor, and an index's tensors, so a second backward fails
+    there even though tcli's gradient needs neither saved; add/sub/neg save nothing and may run twice."""
+    x = leaf([1.0, 2.0])
+    loss = op(x).sum()
+    loss.backward()
+    if slope is None:
+        with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+            loss.backward()
+    else:
+        loss.backward()
+        assert val(x.grad).tolist() == [2 * slope, 2 * slope]  # both backwards added up
 
 
 def test_saved_tensors_freed_after_backward():
@@ -744,7 +763,9 @@ def test_autograd_grad_second_derivative():
 
 def test_backward_create_graph_gives_differentiable_grad():
     x = leaf([1.0, 2.0])
-    (x ** 3).sum().backward(create_graph=True)
+    with pytest.warns(UserWarning, match="^Using backward.. with create_graph=True will create a reference") as seen:
+        (x ** 3).sum().backward(create_graph=True)
+    assert seen[0].filename == __file__  # PyTorch's warning, pointing at the user's line
     assert x.grad.requires_grad
     (g2,) = tcli.autograd.grad(x.grad.sum(), x)
     np.testing.assert_allclose(val(g2), [6.0, 12.0])
@@ -1103,3 +1124,9 @@ def test_learner_mistakes_get_pytorchs_errors():
     with pytest.raises(RuntimeError, match=r"\[torch.FloatTensor \[2\]\], which is output 0 of Add, is at version 1.*"
                                            r"set_detect_anomaly\(True, check_nan=False\)"):
         s.sum().backward()
+    for make, node in ((lambda t: t.exp(), "Exp"), (lambda t: t.sigmoid(), "Sigmoid"),
+                       (lambda t: t.softmax(0), "Softmax")):
+        out = make(leaf([1.0, 2.0]))
+        out.mul_(2)  # an output its own node saved: PyTorch names that node
+        with pytest.raises(RuntimeError, match=rf"\[2\]\], which is output 0 of {node}, is at version 1"):
+            out.sum().backward()

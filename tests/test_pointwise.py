@@ -1409,3 +1409,78 @@ def test_integer_division_by_zero_with_the_number_on_the_left():
 
 def torch_floordiv(a, b):
     return tcli.floor_divide(a, b)
+
+
+# ---- fmax/fmin: NaN-ignoring maximum/minimum --------------------------------------------------------------
+
+def test_fmax_and_fmin_ignore_nan_as_numpy_does():
+    nan = float("nan")
+    a = np.array([nan, 1.0, nan, 2.0, 3.0, -0.0])
+    b = np.array([1.0, nan, nan, 2.0, 1.0, 0.0])
+    for op, ref in ((tcli.fmax, np.fmax), (tcli.fmin, np.fmin)):
+        for dt in (tcli.float32, tcli.float64):
+            got = op(tcli.tensor(a, dtype=dt), tcli.tensor(b, dtype=dt))
+            assert got.dtype is dt
+            np.testing.assert_array_equal(got.numpy(), ref(a, b).astype(NP_OF[dt]))
+        ints = op(tcli.tensor([1, 5]), tcli.tensor([[3], [4]]))  # broadcasting, integers (no NaN there)
+        assert ints.dtype is tcli.int64 and ints.tolist() == ref(np.array([1, 5]), np.array([[3], [4]])).tolist()
+        mixed = op(tcli.tensor([1, 5]), tcli.tensor([2.5, nan]))
+        assert mixed.dtype is tcli.float32 and mixed.tolist() == ref(np.array([1, 5]), np.array([2.5, nan])).tolist()
+
+
+def test_fmax_and_fmin_gradients_go_to_the_side_picked():
+    """Finite differences in float64 away from ties and NaN; on ties the input takes all of it, and where one
+    side is NaN the other does (PyTorch's derivative formula), unlike maximum's halves."""
+    rng = rng_for("fmax-grad")
+    a0, b0 = rng.normal(size=(3, 4)), rng.normal(size=(4,))
+    for op in (tcli.fmax, tcli.fmin):
+        a, b = tcli.tensor(a0, requires_grad=True), tcli.tensor(b0, requires_grad=True)
+        w = tcli.tensor(rng.normal(size=(3, 4)))
+        (op(a, b) * w).sum().backward()
+        eps, num_a, num_b = 1e-6, np.zeros_like(a0), np.zeros_like(b0)
+
+        def f(x, y, op=op, w=w):
+            return (op(tcli.tensor(x), tcli.tensor(y)) * w).sum().item()
+
+        for idx in np.ndindex(a0.shape):
+            d = np.zeros_like(a0)
+            d[idx] = eps
+            num_a[idx] = (f(a0 + d, b0) - f(a0 - d, b0)) / (2 * eps)
+        for idx in np.ndindex(b0.shape):
+            d = np.zeros_like(b0)
+            d[idx] = eps
+            num_b[idx] = (f(a0, b0 + d) - f(a0, b0 - d)) / (2 * eps)
+        np.testing.assert_allclose(a.grad.numpy(), num_a, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(b.grad.numpy(), num_b, rtol=1e-6, atol=1e-8)
+        assert op(a, b).grad_fn.name() == ("FmaxBackward0" if op is tcli.fmax else "FminBackward0")
+    nan = float("nan")
+    a = tcli.tensor([2.0, nan, 1.0], requires_grad=True)
+    b = tcli.tensor([2.0, 1.0, nan], requires_grad=True)
+    tcli.fmax(a, b).sum().backward()
+    assert a.grad.tolist() == [1.0, 0.0, 1.0] and b.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_fmax_fmin_maximum_refuse_numbers_and_write_out():
+    with pytest.raises(TypeError, match=r"maximum\(\): argument 'input' \(position 1\) must be Tensor, not int"):
+        tcli.maximum(2, tcli.ones(2))
+    with pytest.raises(TypeError, match=r"fmin\(\): argument 'other' \(position 2\) must be Tensor, not float"):
+        tcli.fmin(tcli.ones(2), 2.0)
+    out = tcli.empty(2)
+    assert tcli.fmax(tcli.tensor([1.0, float("nan")]), tcli.tensor([0.0, 3.0]), out=out) is out
+    assert out.tolist() == [1.0, 3.0]
+    assert tcli.maximum(tcli.tensor([1.0, 4.0]), tcli.tensor([2.0, 3.0]), out=out) is out and out.tolist() == [2, 4]
+
+
+def test_fmax_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    nan = float("nan")
+    a, b = [nan, 1.0, nan, 2.0, 3.0], [1.0, nan, nan, 2.0, 1.0]
+    for name in ("fmax", "fmin"):
+        x, y = tcli.tensor(a, requires_grad=True), tcli.tensor(b, requires_grad=True)
+        xt, yt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        got, want = getattr(tcli, name)(x, y), getattr(torch, name)(xt, yt)
+        (got * tcli.arange(5.0)).nansum().backward()
+        (want * torch.arange(5.0)).nansum().backward()
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+        np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+        np.testing.assert_array_equal(y.grad.numpy(), yt.grad.numpy())

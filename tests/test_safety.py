@@ -200,3 +200,47 @@ def test_views_of_read_only_numpy_memory_are_not_dense():
         v = tcli.from_numpy(np.frombuffer(bytes(16), np.float32)).view(-1)
     assert not v._dense
     assert (v + 1).tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+# ---- code PyTorch refuses is refused, with PyTorch's error ---------------------------------------------------
+
+def _refusals():
+    def augmented(m):
+        x = m.ones(2)
+        x += [1, 2]
+
+    return [
+        lambda m: m.ones(2) + [1, 2], lambda m: m.ones(2) - [1], lambda m: m.ones(2) / [1, 2],
+        lambda m: m.ones(2) ** [2], lambda m: m.ones(2) @ [1.0, 2.0], lambda m: m.ones(2) < [1, 2],
+        lambda m: m.ones(2, dtype=m.bool) & [True], lambda m: [1, 2] - m.ones(2), augmented,
+        lambda m: m.add(m.ones(2), [1, 2]), lambda m: m.mul(m.ones(2), (1, 2)), lambda m: m.ones(2).add_([1, 2]),
+        lambda m: m.zeros(2, dtype="float32"), lambda m: m.tensor([1], dtype="int64"),
+        lambda m: m.randn(2, dtype="float32"), lambda m: m.ones(2).sum(dtype="float64"),
+        lambda m: m.full((2,), [1, 2]), lambda m: m.full_like(m.ones(2), "a"),
+        lambda m: m.maximum(2, m.ones(2)), lambda m: m.minimum(m.ones(2), 2),
+    ]
+
+
+def test_lists_as_operands_string_dtypes_and_list_fill_values_are_refused():
+    """Each once ran: ``t + [1, 2]`` added the list as a tensor, ``dtype='float32'`` went through numpy,
+    ``full((2,), [1, 2])`` leaked numba's TypingError and ``maximum(2, t)`` an AttributeError."""
+    for fn in _refusals():
+        with pytest.raises(TypeError):
+            fn(tcli)
+    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+=: 'Tensor' and 'list'$"):
+        _refusals()[8](tcli)
+    with pytest.raises(TypeError, match=r"zeros\(\): argument 'dtype' must be torch.dtype, not str\nhint: .*float32"):
+        tcli.zeros(2, dtype="float32")
+    with pytest.raises(TypeError, match=r"full\(\): argument 'fill_value' \(position 2\) must be Number, not list"):
+        tcli.full((2,), [1, 2])
+    # what stays allowed: numpy arrays as operands, numbers and one-element tensors as fill values
+    assert (tcli.ones(2) + np.array([1.0, 2.0])).tolist() == [2.0, 3.0]
+    assert tcli.full((2,), tcli.tensor(3.0)).tolist() == [3.0, 3.0] and tcli.full((1,), np.int64(4)).tolist() == [4]
+    assert (tcli.ones(2) == [1, 2]) is False  # Python's fallback comparison, as for torch.Tensor
+
+
+def test_refusals_match_pytorchs_errors():
+    torch = pytest.importorskip("torch")
+    from helpers import assert_same_errors
+    # randn/sum with a string dtype: PyTorch's overloads answer "received an invalid combination of arguments"
+    assert_same_errors(torch, [fn for i, fn in enumerate(_refusals()) if i not in (14, 15)])

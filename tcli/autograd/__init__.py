@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .. import monitor
 from ..errors import hint
 from . import graph
@@ -67,6 +69,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = _initial_grads(outputs, _as_list(grad_tensors), create_graph)
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+            "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+            "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+            "to None after use to break the cycle and avoid the leak.", UserWarning, stacklevel=_user_level())
     if inputs is not None:
         wanted = _as_list(inputs)
         results = grad(outputs, wanted, grads, retain_graph=retain_graph, create_graph=create_graph,
@@ -79,6 +87,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     watcher = monitor.WATCHER
     if watcher is not None and len(outputs) == 1 and not outputs[0]._shape:
         watcher.on_backward(outputs[0])
+
+
+def _user_level() -> int:
+    """The warnings stack level of the user's call (loss.backward() or tcli.autograd.backward())."""
+    import sys
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("tcli"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

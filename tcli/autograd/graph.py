@@ -85,6 +85,11 @@ class Node:
         self._saved = tensors
         self._versions = versions
 
+    def save_number(self):
+        """For an op with a number operand: PyTorch saves the number as a tensor (a wrapped scalar), so a second
+        backward through the node raises there; an empty save makes it raise here too."""
+        self._saved, self._versions = (), ()
+
     @property
     def saved_tensors(self):
         saved = self._saved
@@ -138,7 +143,7 @@ class _Handle:
 def _raise_modified(t, expected, node):
     from ..dtypes import legacy_type_name
     desc = f"[{legacy_type_name(t._dtype)} [{', '.join(str(s) for s in t._shape)}]]"
-    producer = t._grad_fn
+    producer = t._grad_fn if not t._own_output else node
     of = (f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
           if producer is not None else "")  # PyTorch's words: "output 0 of Add"
     where = t._vc.where
@@ -241,6 +246,15 @@ def attach(node, out, *inputs):
     out._grad_fn = node
     out._requires_grad = True
     return out
+
+
+def own_output(t):
+    """A node's output as the node saves it for its backward: an alias without history (no reference cycle)
+    that remembers whose output it is, so the in-place error names the node ("output 0 of Exp"), as PyTorch's
+    SavedVariable for an output does."""
+    alias = t._detached()
+    alias._own_output = True
+    return alias
 
 
 def saved_output(node, t):

@@ -238,6 +238,8 @@ def binary_operator(name, dense: DenseOp, scalar: DenseOp, fallback, record, ten
             if STATE.enabled and self._requires_grad:
                 record(result, self, None, other)
             return result
+        if t is list or t is tuple:  # Python then raises PyTorch's "unsupported operand type(s) for +: ..."
+            return NotImplemented
         return fallback(self, other)
     op.__name__ = op.__qualname__ = f"__{name}__"
     return op

@@ -117,11 +117,11 @@ def check_sizes_nonnegative(shape):
 
 def numpy_names(fn):
     """fn that also takes numpy's axis= and keepdims= for dim= and keepdim=, as PyTorch's argument parser does."""
-    def call(*args, **kwargs):
+    def _call(*args, **kwargs):  # private: errors name the op (errors.api_name), not this wrapper
         if "axis" in kwargs:
             kwargs["dim"] = kwargs.pop("axis")
         if "keepdims" in kwargs:
             kwargs["keepdim"] = kwargs.pop("keepdims")
         return fn(*args, **kwargs)
 
-    return functools.wraps(fn)(call)
+    return functools.wraps(fn)(_call)

@@ -322,8 +322,7 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = _fill_number(fill_value, "full")
     return _new(normalize_shape((size,)), _fill_dtype(fill_value, dtype), device, requires_grad, fill_value)
 
 
@@ -349,7 +348,18 @@ def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     dtype, device = _like(input, dtype, device)
-    return _new(input._shape, dtype, device, requires_grad, fill_value)
+    return _new(input._shape, dtype, device, requires_grad, _fill_number(fill_value, "full_like"))
+
+
+def _fill_number(value, name):
+    """A fill value as a Python number: a one-element tensor gives its value; anything else but a number is
+    PyTorch's TypeError (a list would otherwise reach a kernel)."""
+    if isinstance(value, Tensor):
+        return value.item()
+    if isinstance(value, numbers.Number):
+        return value
+    raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}"
+                    + hint("fill with one number; for given values use tcli.tensor([...]) (or .expand)."))
 
 
 # ---- ranges ------------------------------------------------------------------------------------------------

@@ -191,6 +191,7 @@ def _result_layout(view, advanced):
 
 class IndexBackward0(Node):
     def backward(self, g):
+        self.saved_tensors  # noqa: B018 - the indices, saved as PyTorch saves them: a second backward raises
         shape, key = self.ctx
         z = D.empty(shape, g._dtype, g._device)
         D.fill(z, 0)
@@ -235,6 +236,7 @@ def getitem(x: Tensor, key):
     if _requires(view):
         n = IndexBackward0()
         n.ctx = (view._shape, [(d, t.detach()) for d, t in advanced])
+        n.save(*[t for _, t in n.ctx[1]])
         attach(n, out, view)
     return out
 

@@ -14,10 +14,11 @@ from .pointwise import is_number
 
 
 def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-    if gradient is None and inputs is None and self._requires_grad and self.numel() == 1:
-        # loss.backward(): the common case, without the list handling of autograd.backward
+    if gradient is None and inputs is None and self._requires_grad and self.numel() == 1 and not create_graph:
+        # loss.backward(): the common case, without the list handling (and create_graph's warning) of
+        # autograd.backward
         seed = D.filled(self._shape, self._dtype, 1, self._device)
-        graph.run_backward((self,), (seed,), bool(retain_graph or create_graph), create_graph)
+        graph.run_backward((self,), (seed,), bool(retain_graph), False)
         if monitor.WATCHER is not None and not self._shape:
             monitor.WATCHER.on_backward(self)
         return
@@ -83,6 +84,9 @@ def _rmatmul(self, other):
 
 def _inplace_binary(kernel, fn):
     def op(self, other, **kwargs):
+        if type(other) is list or type(other) is tuple:
+            raise TypeError(f"{kernel}_(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}"
+                            + hint("make it a tensor first: tcli.tensor(...)."))
         return inplace.binary(self, kernel, other, fn, **kwargs)
     return op
 
@@ -93,6 +97,16 @@ def _clamp_(self, min=None, max=None):
     if bounds_float and not self._dtype.is_floating_point:
         raise inplace._cast_error(_dtypes.float32, self._dtype, cpp_names=True)
     return inplace.apply(self, pointwise.clamp, min, max)
+
+
+def _operator(fn):
+    """A binary dunder that PyTorch refuses a list or tuple for: NotImplemented, so Python raises its TypeError
+    ("unsupported operand type(s) for /: 'Tensor' and 'list'"), as it does for torch.Tensor."""
+    def operator(self, other):
+        if type(other) is list or type(other) is tuple:
+            return NotImplemented
+        return fn(self, other)
+    return operator
 
 
 def _inplace(fn):
@@ -232,28 +246,31 @@ METHODS = {
     "remainder_": _inplace(pointwise.remainder),
     "floor_divide_": _inplace(pointwise.floor_divide), "maximum_": _inplace(pointwise.maximum),
     "t_": None, "squeeze_": None, "unsqueeze_": None,
-    # operators
+    # operators (_operator: a list or tuple operand is refused as PyTorch refuses it)
     "__add__": pointwise.add_operator, "__radd__": _commuted(pointwise.add),
-    "__iadd__": _inplace_binary("add", pointwise.add),
-    "__sub__": pointwise.sub_operator, "__rsub__": _rsub, "__isub__": _inplace_binary("sub", pointwise.sub),
+    "__iadd__": _operator(_inplace_binary("add", pointwise.add)),
+    "__sub__": pointwise.sub_operator, "__rsub__": _operator(_rsub),
+    "__isub__": _operator(_inplace_binary("sub", pointwise.sub)),
     "__mul__": pointwise.mul_operator, "__rmul__": _commuted(pointwise.mul),
-    "__imul__": _inplace_binary("mul", pointwise.mul),
-    "__truediv__": pointwise.div, "__rtruediv__": _reflected(pointwise.div), "__itruediv__": _inplace(pointwise.div),
-    "__floordiv__": pointwise.floor_divide, "__rfloordiv__": _reflected(pointwise.floor_divide),
-    "__ifloordiv__": _inplace(pointwise.floor_divide),
-    "__mod__": pointwise.remainder, "__rmod__": _reflected(pointwise.remainder),
-    "__imod__": _inplace(pointwise.remainder),
-    "__pow__": pointwise.pow, "__rpow__": _rpow, "__ipow__": _inplace(pointwise.pow),
-    "__matmul__": linalg.matmul, "__rmatmul__": _rmatmul,
+    "__imul__": _operator(_inplace_binary("mul", pointwise.mul)),
+    "__truediv__": _operator(pointwise.div), "__rtruediv__": _reflected(pointwise.div),
+    "__itruediv__": _operator(_inplace(pointwise.div)),
+    "__floordiv__": _operator(pointwise.floor_divide), "__rfloordiv__": _reflected(pointwise.floor_divide),
+    "__ifloordiv__": _operator(_inplace(pointwise.floor_divide)),
+    "__mod__": _operator(pointwise.remainder), "__rmod__": _reflected(pointwise.remainder),
+    "__imod__": _operator(_inplace(pointwise.remainder)),
+    "__pow__": _operator(pointwise.pow), "__rpow__": _operator(_rpow), "__ipow__": _operator(_inplace(pointwise.pow)),
+    "__matmul__": _operator(linalg.matmul), "__rmatmul__": _operator(_rmatmul),
     "__neg__": pointwise.neg, "__pos__": lambda self: self, "__abs__": pointwise.abs,
     "__invert__": pointwise.bitwise_not,
-    "__eq__": _eq, "__ne__": _ne, "__lt__": pointwise.lt, "__le__": pointwise.le, "__gt__": pointwise.gt,
-    "__ge__": pointwise.ge,
-    "__and__": pointwise.bitwise_and, "__or__": pointwise.bitwise_or, "__xor__": pointwise.bitwise_xor,
+    "__eq__": _eq, "__ne__": _ne, "__lt__": _operator(pointwise.lt), "__le__": _operator(pointwise.le),
+    "__gt__": _operator(pointwise.gt), "__ge__": _operator(pointwise.ge),
+    "__and__": _operator(pointwise.bitwise_and), "__or__": _operator(pointwise.bitwise_or),
+    "__xor__": _operator(pointwise.bitwise_xor),
     "__rand__": _commuted(pointwise.bitwise_and), "__ror__": _commuted(pointwise.bitwise_or),
     "__rxor__": _commuted(pointwise.bitwise_xor),
-    "__iand__": _inplace(pointwise.bitwise_and), "__ior__": _inplace(pointwise.bitwise_or),
-    "__ixor__": _inplace(pointwise.bitwise_xor),
+    "__iand__": _operator(_inplace(pointwise.bitwise_and)), "__ior__": _operator(_inplace(pointwise.bitwise_or)),
+    "__ixor__": _operator(_inplace(pointwise.bitwise_xor)),
 }
 
 # Pointwise functions that are also methods under the same name, with in-place twins "name_".

@@ -17,7 +17,7 @@ import numpy as np
 from .. import dtypes as _dt
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import Node, attach, saved_output
+from ..autograd.graph import Node, attach, own_output, saved_output
 from ..errors import hint, shape_str
 from . import _dispatch as D
 from ._util import broadcast_shapes
@@ -65,16 +65,24 @@ def _tensor_result(a: Tensor, b: Tensor):
 
 
 
-def _as_tensor_operand(x, like: Tensor):
-    """Python number -> None (handled by scalar kernels); anything array-like -> Tensor."""
+def _as_tensor_operand(x, like: Tensor, name: str, arg: str = "other"):
+    """Python number -> None (handled by scalar kernels); a numpy array -> Tensor; a Tensor as it is. A list or
+    tuple is refused, as PyTorch refuses it (the operators return NotImplemented for them first)."""
     if isinstance(x, Tensor):
         return x
     if is_number(x):
         return None
-    from .creation import tensor
-    if isinstance(x, (list, tuple, np.ndarray)):
+    if isinstance(x, np.ndarray):
+        from .creation import tensor
         return tensor(x, device=like._device)
-    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(x).__name__}'")
+    raise TypeError(f"{name}(): argument '{arg}' (position 2) must be Tensor, not {type(x).__name__}"
+                    + hint(f"make it a tensor first: tcli.tensor({_short(x)})." if isinstance(x, (list, tuple))
+                           else "pass a tensor or a Python number."))
+
+
+def _short(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # ---- the generic forward -------------------------------------------------------------------------------
@@ -182,6 +190,7 @@ class RsubBackward1(Node):
 class MulBackward0(Node):
     def backward(self, g):
         if self.ctx is not None:  # multiplied by a number
+            self.saved_tensors  # noqa: B018 - raises on a second backward, as PyTorch's does (save_number)
             return (mul(g, self.ctx),)
         a, b = self.saved_tensors
         nf = self.next_functions
@@ -192,6 +201,7 @@ class MulBackward0(Node):
 class DivBackward0(Node):
     def backward(self, g):
         if self.ctx is not None:
+            self.saved_tensors  # noqa: B018 - raises on a second backward, as PyTorch's does (save_number)
             return (div(g, self.ctx),)
         a, b = self.saved_tensors
         nf = self.next_functions
@@ -278,6 +288,22 @@ class MinimumBackward0(Node):
         return _minmax_grads(g, a, b, lt, self.next_functions)
 
 
+class FmaxBackward0(Node):
+    """fmax/fmin: all of the gradient goes to the side picked (input on ties and where other is NaN), as PyTorch's
+    derivative formula masks it."""
+
+    def backward(self, g):
+        (picks_input,) = self.saved_tensors
+        nf = self.next_functions
+        g_input = where(picks_input, g, 0.0) if nf[0][0] is not None else None
+        g_other = where(picks_input, 0.0, g) if nf[1][0] is not None else None
+        return g_input, g_other
+
+
+class FminBackward0(FmaxBackward0):
+    pass
+
+
 def _minmax_grads(g, a, b, wins, nf):
     tie = eq(a, b)
     half = div(g, 2)
@@ -317,6 +343,7 @@ def _record_mul(result, a, b, number):
     n = MulBackward0()
     if b is None:
         n.ctx = number
+        n.save_number()
     else:
         n.ctx = None
         n.save(a if b._requires_grad else None, b if a._requires_grad else None)
@@ -331,14 +358,16 @@ def operator(name, dense, scalar, fallback, record, bool_ok=True):
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other."""
     if alpha == 1 and out is None and type(input) in TENSOR_TYPES:
-        return add_operator(input, other)
+        result = add_operator(input, other)
+        if result is not NotImplemented:  # a list or tuple: refused below with the functional form's error
+            return result
     return _add(input, other, alpha, out)
 
 
 def _add(input, other, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input, other = other, input  # add is commutative: tcli.add(2, t)
-    b = _as_tensor_operand(other, input)
+    b = _as_tensor_operand(other, input, "add")
     if b is None:
         value = other * alpha if alpha != 1 else other
         result = _binary_forward("add", input, value)
@@ -359,14 +388,16 @@ def _add(input, other, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
     if alpha == 1 and out is None and type(input) in TENSOR_TYPES:
-        return sub_operator(input, other)
+        result = sub_operator(input, other)
+        if result is not NotImplemented:  # a list or tuple: refused below with the functional form's error
+            return result
     return _sub(input, other, alpha, out)
 
 
 def _sub(input, other, alpha=1, out=None):
     if not isinstance(input, Tensor):
         return rsub(other, input, alpha=alpha)
-    b = _as_tensor_operand(other, input)
+    b = _as_tensor_operand(other, input, "sub")
     if b is None:
         _check_not_bool_sub(input._dtype, other)
         result = _binary_forward("sub", input, other * alpha if alpha != 1 else other)
@@ -417,19 +448,22 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     if out is None and type(input) in TENSOR_TYPES:
-        return mul_operator(input, other)
+        result = mul_operator(input, other)
+        if result is not NotImplemented:  # a list or tuple: refused below with the functional form's error
+            return result
     return _mul(input, other, out)
 
 
 def _mul(input, other, out=None):
     if not isinstance(input, Tensor):
         input, other = other, input
-    b = _as_tensor_operand(other, input)
+    b = _as_tensor_operand(other, input, "mul")
     if b is None:
         result = _binary_forward("mul", input, other)
         if _requires(input):
             n = MulBackward0()
             n.ctx = _py(other)
+            n.save_number()
             _record(n, result, input, None)
         return _out(result, out)
     result = _binary_forward("mul", input, b)
@@ -454,12 +488,13 @@ def div(input, other, *, rounding_mode=None, out=None):
                            f"'{rounding_mode}'")
     if not isinstance(input, Tensor):
         return _rdiv(input, other)
-    b = _as_tensor_operand(other, input)
+    b = _as_tensor_operand(other, input, "div")
     if b is None:
         result = _binary_forward("div", input, other, floating=True)
         if _requires(input):
             n = DivBackward0()
             n.ctx = _py(other)
+            n.save_number()
             _record(n, result, input, None)
         return _out(result, out)
     result = _binary_forward("div", input, b, floating=True)
@@ -499,14 +534,14 @@ def floor_divide(input, other, *, out=None):
     if not isinstance(input, Tensor):
         _check_int_division(input, other)
         return _not_differentiable(_rscalar_forward("rfloordiv_s", input, other), "floor_divide", other)
-    b = _as_tensor_operand(other, input)
+    b = _as_tensor_operand(other, input, "floor_divide")
     _check_int_division(input, b if b is not None else other)
     result = _binary_forward("floordiv", input, b if b is not None else other)
     return _out(_not_differentiable(result, "floor_divide", input, b), out)
 
 
 def _trunc_divide(input, other):
-    b = _as_tensor_operand(other, input)
+    b = _as_tensor_operand(other, input, "div")
     _check_int_division(input, b if b is not None else other)
     result = _binary_forward("truncdiv", input, b if b is not None else other)
     if _requires(input, b):
@@ -529,7 +564,7 @@ def remainder(input, other, *, out=None):
     if not isinstance(input, Tensor):
         _check_int_division(input, other)
         return _rscalar_forward("rrem_s", input, other)
-    b = _as_tensor_operand(other, input)
+    b = _as_tensor_operand(other, input, "remainder")
     _check_int_division(input, b if b is not None else other)
     result = _binary_forward("rem", input, b if b is not None else other)
     if _requires(input, b):
@@ -555,7 +590,7 @@ def pow(input, exponent, *, out=None):
         return _pow_number_base(input, exponent)
     if input._dtype is bool_ and (isinstance(exponent, bool) or getattr(exponent, "_dtype", None) is bool_):
         raise _dt.not_implemented("pow", bool_)
-    e = _as_tensor_operand(exponent, input)
+    e = _as_tensor_operand(exponent, input, "pow", "exponent")
     if e is None:
         exponent = _py(exponent)
         if not input._dtype.is_floating_point and isinstance(exponent, int) and not isinstance(exponent, bool) \
@@ -576,7 +611,7 @@ def pow(input, exponent, *, out=None):
     result = _binary_forward("pow", input, e)
     if _requires(input, e):
         n = PowBackward1()
-        n.save(input, e, result._detached())
+        n.save(input, e, own_output(result))
         _record(n, result, input, e)
     return _out(result, out)
 
@@ -587,7 +622,7 @@ def _pow_number_base(base, exponent: Tensor):
     if _requires(exponent):
         n = PowBackward2()
         n.ctx = base
-        n.save(result._detached())
+        n.save(own_output(result))
         _record(n, result, exponent)
     return result
 
@@ -596,17 +631,24 @@ float_power = pow
 
 
 def maximum(input, other, *, out=None):
-    return _minmax(input, other, "maximum", MaximumBackward0)
+    return _out(_minmax(input, other, "maximum", MaximumBackward0), out, "maximum")
 
 
 def minimum(input, other, *, out=None):
-    return _minmax(input, other, "minimum", MinimumBackward0)
+    return _out(_minmax(input, other, "minimum", MinimumBackward0), out, "minimum")
+
+
+def _two_tensors(a, b, name):
+    if not isinstance(a, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}"
+                        + hint("put the tensor first, and use clamp for a number: x.clamp(min=...)."))
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}"
+                        + hint("use clamp for a number: x.clamp(min=...) / x.clamp(max=...)."))
 
 
 def _minmax(a, b, kernel, node_cls):
-    if not isinstance(b, Tensor):
-        raise TypeError(f"{kernel}(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}"
-                        + hint("use clamp for a number: x.clamp(min=...) / x.clamp(max=...)."))
+    _two_tensors(a, b, kernel)
     result = _binary_forward(kernel, a, b)
     if _requires(a, b):
         n = node_cls()
@@ -615,12 +657,26 @@ def _minmax(a, b, kernel, node_cls):
     return result
 
 
-def fmax(input, other):
-    return maximum(input, other)
+def fmax(input, other, *, out=None):
+    """maximum that ignores NaN: the other value where one side is NaN (NaN only where both are)."""
+    return _out(_fminmax(input, other, "fmax", ge, FmaxBackward0), out, "fmax")
 
 
-def fmin(input, other):
-    return minimum(input, other)
+def fmin(input, other, *, out=None):
+    """minimum that ignores NaN."""
+    return _out(_fminmax(input, other, "fmin", le, FminBackward0), out, "fmin")
+
+
+def _fminmax(a, b, name, keeps_input, node_cls):
+    _two_tensors(a, b, name)
+    with _no_grad():
+        picks_input = logical_or(keeps_input(a, b), isnan(b))
+        result = where(picks_input, a, b)
+    if _requires(a, b):
+        n = node_cls()
+        n.save(picks_input)
+        _record(n, result, a, b)
+    return result
 
 
 def atan2(input, other, *, out=None):
@@ -641,7 +697,7 @@ def _comparison(kernel):
     def op(input, other, *, out=None):
         if not isinstance(input, Tensor):
             raise TypeError(f"{kernel}(): argument 'input' must be Tensor, not {type(input).__name__}")
-        b = _as_tensor_operand(other, input)
+        b = _as_tensor_operand(other, input, kernel)
         return _binary_forward(kernel, input, other if b is None else b, result=bool_)
     op.__name__ = op.__qualname__ = kernel
     op.__doc__ = f"Elementwise {kernel} comparison; a bool tensor."
@@ -654,7 +710,7 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 def _logical(kernel):
     def op(input, other, *, out=None):
-        b = _as_tensor_operand(other, input)
+        b = _as_tensor_operand(other, input, kernel)
         if b is None:
             from .creation import tensor
             b = tensor(other, device=input._device)
@@ -731,7 +787,7 @@ class _Unary(Node):
     grad_formula = node_name = None
 
     def backward(self, g):
-        x, result = self.saved_tensors
+        x, result = self.saved_tensors or (None, None)  # nothing saved (neg, frac): may run twice, as in PyTorch
         if STATE.enabled and result is not None:  # create_graph: the result must carry this node's history
             result = saved_output(self, result)
         return (self.grad_formula(g, x, result),)
@@ -766,7 +822,8 @@ def _unary_op(kernel, node_name, floating, formula, *, saves=("x", "result"), re
                 n = _Unary()
                 n.grad_formula = formula
                 n.node_name = node_name
-                n.save(input if "x" in saves else None, result._detached() if "result" in saves else None)
+                if saves:
+                    n.save(input if "x" in saves else None, own_output(result) if "result" in saves else None)
             _record(n, result, input)
         return _out(result, out)
     op.__name__ = op.__qualname__ = kernel

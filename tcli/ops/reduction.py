@@ -7,7 +7,7 @@ import math
 from .. import dtypes as _dt
 from .._tensor import Tensor, numel_of
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import Node, attach, saved_output
+from ..autograd.graph import Node, attach, own_output, saved_output
 from ..errors import hint
 from . import _dispatch as D
 from ._util import numpy_names, wrap_dim, wrap_dims
@@ -317,7 +317,7 @@ def _best(input, dim, keepdim, which):
         if _requires(input):
             n = MaxBackward1()
             n.ctx = "MaxBackward1" if which == "max" else "MinBackward1"
-            n.save(input, result._detached())
+            n.save(input, own_output(result))
             attach(n, result, input)
         return result
     values, indices = _arg(input, dim, keepdim, which)
@@ -413,7 +413,7 @@ def _amaxmin(input, dim, keepdim, which, node_name):
     if _requires(input):
         n = AmaxBackward0()
         n.ctx = (input._shape, dims, keepdim, node_name)
-        n.save(input, result._detached())
+        n.save(input, own_output(result))
         attach(n, result, input)
     return result
 
@@ -590,7 +590,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if _requires(x):
         n = LinalgVectorNormBackward0()
         n.ctx = (x._shape, dims, keepdim, ord)
-        n.save(x, result._detached())
+        n.save(x, own_output(result))
         attach(n, result, x)
     return result
 
@@ -620,7 +620,7 @@ def logsumexp(input, dim, keepdim=False):
     if _requires(input):
         n = LogsumexpBackward0()
         n.ctx = (x._shape, dims, keepdim)
-        n.save(x, result._detached())
+        n.save(x, own_output(result))
         attach(n, result, input)
     return result
 
@@ -671,7 +671,7 @@ def _softmax(input, dim, dtype, kind):
     if _requires(input):
         n = SoftmaxBackward0()
         n.ctx = (d, kind)
-        n.save(result._detached() if result._dense else D.contiguous_copy(result))
+        n.save(own_output(result) if result._dense else D.contiguous_copy(result))
         attach(n, result, input)
     return result
 
@@ -751,7 +751,7 @@ def _scan(input, dim, dtype, op, node_cls):
         n = node_cls()
         n.ctx = d
         if node_cls is CumprodBackward0:
-            n.save(input, result._detached())
+            n.save(input, own_output(result))
         attach(n, result, input)
     return result
 

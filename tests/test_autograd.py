@@ -1130,3 +1130,18 @@ def test_learner_mistakes_get_pytorchs_errors():
         out.mul_(2)  # an output its own node saved: PyTorch names that node
         with pytest.raises(RuntimeError, match=rf"\[2\]\], which is output 0 of {node}, is at version 1"):
             out.sum().backward()
+
+
+def test_fill_with_a_tensor_that_requires_grad_passes_its_gradient():
+    """fill_(v) with a 0-d v that requires grad: the filled tensor joins the graph and v gets the sum of the
+    gradient (it once kept v's value and dropped its gradient). Node names are PyTorch's."""
+    v = leaf(2.0)
+    y = tcli.zeros(3).fill_(v)
+    assert y.requires_grad and y.grad_fn.name() == "FillBackward3"
+    (y * tcli.arange(3.0)).sum().backward()
+    assert v.grad.item() == 3.0
+    x = leaf([1.0, 2.0, 3.0])
+    z = x * 1
+    assert z.zero_().grad_fn.name() == "ZeroBackward0" and z.fill_(4.0).grad_fn.name() == "FillBackward2"
+    z.sum().backward()
+    assert val(x.grad).tolist() == [0.0, 0.0, 0.0]

@@ -226,23 +226,36 @@ def copy_(x: Tensor, src, non_blocking=False) -> Tensor:
 
 
 class FillBackward(Node):
+    """fill_/zero_: the old values get no gradient; a 0-d tensor value gets the sum of it (FillBackward3)."""
+
     def backward(self, g):
-        return (g.new_zeros(()).expand(g._shape),)
+        nf = self.next_functions
+        g_old = g.new_zeros(()).expand(g._shape) if nf[0][0] is not None else None
+        if len(nf) == 1:
+            return (g_old,)
+        return g_old, (g.sum() if nf[1][0] is not None else None)
 
     def name(self):
-        return "FillBackward0"
+        return self.ctx  # FillBackward2 (a number), FillBackward3 (a tensor) or ZeroBackward0, as PyTorch names them
 
 
 def fill_(x: Tensor, value) -> Tensor:
+    return _fill(x, value, "FillBackward2")
+
+
+def _fill(x: Tensor, value, name) -> Tensor:
+    source = None
     if isinstance(value, Tensor):
         if value.dim() != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
                                "dimensions.")
-        value = value.item()
-    if check_inplace(x):
+        source, value, name = value, value.item(), "FillBackward3"
+    if check_inplace(x, source):  # x in a graph, or a value that requires grad (then x does afterwards)
         old = _stand_in(x)
         D.fill(x, value)
-        record_inplace(x, FillBackward(), old)
+        n = FillBackward()
+        n.ctx = name
+        record_inplace(x, n, old, *(() if source is None else (source,)))
         return x
     D.fill(x, value)
     mark_modified(x)
@@ -256,7 +269,7 @@ def zero_(x: Tensor) -> Tensor:
         (D.K if x._device is CPU else D.kernels(x)).unary("fill", x._buf, x._buf, zero, zero)
         x._vc.bump()
         return x
-    return fill_(x, 0)
+    return _fill(x, 0, "ZeroBackward0")
 
 
 _ZEROS = {t: D.scalar_of(0, t) for t in _DIRECT}

@@ -34,3 +34,9 @@ def api_name(default: str = "tcli") -> str:
             name = code
         frame = frame.f_back
     return name
+
+
+def not_a_tensor(value, name: str, arg: str = "input", position: int = 1) -> TypeError:
+    """PyTorch's TypeError for a non-tensor argument (its argument parser's words), with a hint."""
+    return TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not {type(value).__name__}"
+                     + hint("make it a tensor first: tcli.tensor(...)."))

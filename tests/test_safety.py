@@ -244,3 +244,105 @@ def test_refusals_match_pytorchs_errors():
     from helpers import assert_same_errors
     # randn/sum with a string dtype: PyTorch's overloads answer "received an invalid combination of arguments"
     assert_same_errors(torch, [fn for i, fn in enumerate(_refusals()) if i not in (14, 15)])
+
+
+# ---- found by the second differential sweep ------------------------------------------------------------------
+
+def test_an_empty_dim_list_reduces_every_dim_as_in_pytorch():
+    """sum(dim=()) once returned its input: generic code (dims = tuple(range(1, x.dim()))) on 1-d input then
+    computed a vector norm of the wrong thing. all/any keep PyTorch's other rule: nothing is reduced."""
+    x = tcli.tensor([[3.0, 4.0], [1.0, 2.0]])
+    for dims in ((), []):
+        assert x.sum(dim=dims).item() == 10.0 and x.mean(dim=dims).item() == 2.5
+        assert x.amax(dim=dims).item() == 4.0 and x.amin(dim=dims).item() == 1.0
+        np.testing.assert_allclose(x.std(dim=dims).item(), np.std([3, 4, 1, 2], ddof=1), rtol=1e-6)
+        assert x.all(dim=dims).shape == (2, 2) and x.any(dim=dims).shape == (2, 2)
+    v = tcli.tensor([3.0, 4.0])
+    assert v.pow(2).sum(dim=tuple(range(1, v.dim()))).sqrt().item() == 5.0
+
+
+def test_integer_powers_with_a_negative_tensor_exponent_truncate():
+    """0 ** tensor(-1) came out as the most negative int64 (1 / 0 cast); PyTorch truncates: 0 unless |base| is 1."""
+    base = tcli.tensor([0, 1, -1, 2, -2, 3])
+    assert (base ** tcli.tensor(-1)).tolist() == [0, 1, -1, 0, 0, 0]
+    assert (base ** tcli.tensor(-2)).tolist() == [0, 1, 1, 0, 0, 0]
+    assert (tcli.tensor(-1) ** tcli.tensor([0, 1, 2, -3])).tolist() == [1, -1, 1, -1]
+    assert (tcli.tensor([True, False]) ** tcli.tensor(-2)).tolist() == [1, 0]
+
+
+def test_round_with_decimals_rounds_in_the_tensors_dtype():
+    """PyTorch scales in float32 for a float32 tensor (0.35 * 10 is 3.5 there, so it rounds to 0.4); tcli scaled
+    in float64. Negative decimals divide first."""
+    x = tcli.tensor([0.35, 2.675, 0.015, 1234.5, -1350.0])
+    assert x.round(decimals=1).tolist() == pytest.approx([0.4, 2.7, 0.0, 1234.5, -1350.0])
+    assert x.round(decimals=2).tolist() == pytest.approx([0.35, 2.68, 0.02, 1234.5, -1350.0])
+    assert x.round(decimals=-2).tolist() == [0.0, 0.0, 0.0, 1200.0, -1400.0]
+    grid = np.round(np.arange(-2, 2, 0.005), 3).astype(np.float32)
+    scaled = np.rint(grid * np.float32(100)) / np.float32(100)  # numpy in float32 throughout: PyTorch's formula
+    np.testing.assert_array_equal(tcli.tensor(grid).round(decimals=2).numpy(), scaled.astype(np.float32))
+
+
+def test_an_index_out_of_range_names_its_position_in_the_key():
+    x = tcli.zeros(2, 3, 4)
+    for key, message in (((0, 5), "index 5 is out of bounds for dimension 1 with size 3"),
+                         ((1, 2, 4), "index 4 is out of bounds for dimension 2 with size 4"),
+                         ((None, 1, 5), "index 5 is out of bounds for dimension 2 with size 3"),
+                         ((Ellipsis, 7), "index 7 is out of bounds for dimension 1 with size 4"),
+                         ((slice(None), 0, 9), "index 9 is out of bounds for dimension 2 with size 4")):
+        with pytest.raises(IndexError, match=f"^{message}"):
+            x[key]
+    with pytest.raises(IndexError, match="^index 3 is out of bounds for dimension 1 with size 3"):
+        x[0, 3] = 1.0
+
+
+def test_log_softmax_keeps_its_digits_for_large_logits():
+    """(x - max) - log(sum), as PyTorch rounds it; x - (max + log(sum)) lost log(sum)'s digits at 1e4."""
+    logits = tcli.tensor([[1e4, 1e4 + 1.0]])
+    np.testing.assert_allclose(logits.log_softmax(1).numpy(), [[-1.3132616, -0.31326166]], rtol=1e-7)
+    np.testing.assert_allclose(logits.t().log_softmax(0).t().numpy(), [[-1.3132616, -0.31326166]], rtol=1e-7)
+    assert tcli.nn.functional.cross_entropy(logits, tcli.tensor([0])).item() == pytest.approx(1.3132616, rel=1e-7)
+
+
+def test_one_samples_scores_take_a_one_element_target():
+    scores = tcli.tensor([2.0, 1.0, 0.1])
+    want = tcli.nn.functional.cross_entropy(scores, tcli.tensor(0)).item()
+    assert tcli.nn.functional.cross_entropy(scores, tcli.tensor([0])).item() == want
+    assert tcli.nn.CrossEntropyLoss()(scores, tcli.tensor([0])).item() == want
+    assert tcli.nn.functional.nll_loss(scores.log_softmax(0), tcli.tensor([0])).item() == pytest.approx(want)
+    with pytest.raises(ValueError, match="^For 1D input, 1D target must have size 1, but got target size: 2"):
+        tcli.nn.functional.cross_entropy(scores, tcli.tensor([0, 1]))
+
+
+def test_numbers_and_lists_where_a_tensor_belongs_get_pytorchs_type_error():
+    F = tcli.nn.functional
+    for call, message in ((lambda: tcli.exp(1.0), "exp(): argument 'input' (position 1) must be Tensor, not float"),
+                          (lambda: tcli.sum([1, 2]), "sum(): argument 'input' (position 1) must be Tensor, not list"),
+                          (lambda: F.relu([1.0]), "relu(): argument 'input' (position 1) must be Tensor, not list"),
+                          (lambda: tcli.stack([1, 2]), "expected Tensor as element 0 in argument 0, but got int"),
+                          (lambda: tcli.nn.Linear(2, 1)([1.0, 2.0]), "linear(): argument 'input' (position 1)"),
+                          (lambda: F.embedding([0, 1], tcli.ones(3, 2)), "embedding(): argument 'indices'"),
+                          (lambda: F.cross_entropy(tcli.ones(2, 3), [0, 1]), "cross_entropy_loss(): argument")):
+        with pytest.raises(TypeError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+            call()
+
+
+def test_linspace_rounds_as_pytorchs_float32_kernel():
+    """A float32 step and one rounding per value: linspace(-1, 1, 11) has -1.49e-08 in the middle, as PyTorch
+    prints it (tcli printed 0.0000); arange(-1, 1, 0.2) has 5.55e-17 (one fused multiply-add in float64)."""
+    got = tcli.linspace(-1, 1, 11).numpy()
+    step = np.float32(np.float32(2) / np.float32(10))
+    i = np.arange(11)
+    want = np.where(i < 5, -1 + i * np.float64(step), 1 - (10 - i) * np.float64(step)).astype(np.float32)
+    np.testing.assert_array_equal(got, want)
+    assert got[5] != 0 and "-1.4901e-08" in str(tcli.linspace(-1, 1, 11))
+    assert tcli.arange(-1, 1, 0.2)[5].item() == pytest.approx(5.551115123125783e-17, rel=1e-6)
+
+
+def test_sweep_fixes_match_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib_call in (lambda m: m.linspace(-3.7, 2.2, 50), lambda m: m.linspace(0, 10, 101),
+                     lambda m: m.tensor([0.35, 2.675, 0.015]).round(decimals=1),
+                     lambda m: m.tensor([[1e4, 1e4 + 1.0, 9999.5]]).log_softmax(1),
+                     lambda m: m.tensor([0, 1, -1, 2]) ** m.tensor(-1),
+                     lambda m: m.tensor([[3.0, 4.0]]).norm(dim=())):
+        np.testing.assert_array_equal(lib_call(tcli).numpy(), lib_call(torch).numpy())

@@ -46,7 +46,7 @@ from .random import (  # noqa: F401
     uniform,  # noqa: F401
 )
 from .reduce import arg_reduce, logsumexp, reduce, scan, softmax, softmax_backward, variance  # noqa: F401
-from .sequence import arange, linspace  # noqa: F401
+from .sequence import arange, linspace, linspace_f32  # noqa: F401
 
 _F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
 SERIAL_ONLY = 1 << 62  # a size threshold no work reaches

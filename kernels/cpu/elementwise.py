@@ -314,9 +314,16 @@ def round_(x, p, q):
     return np.rint(x)  # half to even, as PyTorch rounds
 
 
+_TEN = np.float32(10)  # float32 + float32 stays float32 (an int literal would widen the product to float64)
+
+
 @_op(UNARY)
 def round_decimals(x, p, q):
-    scale = 10.0 ** p
+    # PyTorch's: in x's own type (10**|p| is exact there for the decimals anyone uses), dividing first when p < 0
+    if p < 0:
+        scale = (_zero(x) + _TEN) ** -p
+        return np.rint(x / scale) * scale
+    scale = (_zero(x) + _TEN) ** p
     return np.rint(x * scale) / scale
 
 
@@ -429,12 +436,12 @@ def rrem_s(x, p, q):
 
 @_op(UNARY)
 def pow_s(x, p, q):
-    return x ** p
+    return _ipow(x, p)  # integers: a negative exponent truncates (0 ** -1 is 0), as the tensor-tensor form does
 
 
 @_op(UNARY)
 def rpow_s(x, p, q):
-    return p ** x
+    return _ipow(p, x)
 
 
 @_op(UNARY)

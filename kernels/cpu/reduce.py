@@ -307,20 +307,29 @@ def _softmax(o, x, outer, red, inner):
             xr = x[k * red:(k + 1) * red]
             orow = o[k * red:(k + 1) * red]
             m = _row_max(xr)
-            s = fexp(xr[0] - m)  # starts the sum in the input's dtype
-            orow[0] = s
-            for r in range(1, red):
-                e = fexp(xr[r] - m)
-                orow[r] = e
-                s += e
             if OP == 0:
+                s = fexp(xr[0] - m)  # starts the sum in the input's dtype
+                orow[0] = s
+                for r in range(1, red):
+                    e = fexp(xr[r] - m)
+                    orow[r] = e
+                    s += e
                 inv = 1 / s
                 for r in range(red):
                     orow[r] *= inv
             else:
-                shift = m + math.log(s)
+                # (x - m) - log(s), as PyTorch rounds it: x - (m + log(s)) loses log(s)'s digits when |m| is large.
+                # The shifted values go through memory, so reassoc cannot fold the two subtractions back together.
+                d = xr[0] - m
+                orow[0] = d
+                s = fexp(d)
+                for r in range(1, red):
+                    d = xr[r] - m
+                    orow[r] = d
+                    s += fexp(d)
+                log_s = math.log(s)
                 for r in range(red):
-                    orow[r] = xr[r] - shift
+                    orow[r] -= log_s
         else:
             for i in range(inner):
                 base = k * red * inner + i
@@ -336,9 +345,11 @@ def _softmax(o, x, outer, red, inner):
                     for r in range(red):
                         o[base + r * inner] = fexp(x[base + r * inner] - m) * inv
                 else:
-                    shift = m + math.log(s)
                     for r in range(red):
-                        o[base + r * inner] = x[base + r * inner] - shift
+                        o[base + r * inner] = x[base + r * inner] - m
+                    log_s = math.log(s)
+                    for r in range(red):
+                        o[base + r * inner] -= log_s
 
 
 _SOFTMAX = KernelTable.pair("softmax", _softmax, {"softmax": 0, "log_softmax": 1}, fastmath=_FAST)

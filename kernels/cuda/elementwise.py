@@ -418,6 +418,9 @@ def signbit(x, p, q):
 
 @_op(UNARY)
 def round_decimals(x, p, q):
+    if p < 0:  # PyTorch's order: divide first for negative decimals
+        scale = math.pow(_TEN, -p)
+        return _rint(x / scale) * scale
     scale = math.pow(_TEN, p)
     return _rint(x * scale) / scale
 

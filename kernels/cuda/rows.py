@@ -39,10 +39,10 @@ def _softmax(o, x, outer, red, inner, log):
             if not log:
                 o[base + r * inner] = e
             s += e
-        if log:
-            shift = m + math.log(s)
+        if log:  # (x - m) - log(s), as PyTorch rounds it: m + log(s) would lose log(s)'s digits for large m
+            log_s = math.log(s)
             for r in range(red):
-                o[base + r * inner] = x[base + r * inner] - shift
+                o[base + r * inner] = (x[base + r * inner] - m) - log_s
         else:
             for r in range(red):
                 o[base + r * inner] = o[base + r * inner] / s
@@ -262,9 +262,9 @@ def _softmax_rows(o, x, rows, red, log):
         _row_tree(part, t, False)
         s = part[0]
         if log:
-            shift = m + math.log(s)
+            log_s = math.log(s)
             for j in range(t, red, THREADS):
-                o[base + j] = x[base + j] - shift
+                o[base + j] = (x[base + j] - m) - log_s
         else:
             for j in range(t, red, THREADS):
                 o[base + j] = o[base + j] / s

@@ -11,8 +11,9 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, is_grad_enabled, no_grad
-from ..errors import hint
+from ..errors import hint, not_a_tensor
 from ..ops import _dispatch as D
 from ..ops import pointwise as _pw
 from ..ops.creation import zeros
@@ -118,6 +119,18 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 # ---- classification ------------------------------------------------------------------------------------
 
+def _one_sample(input, target, name):
+    """A single sample's class scores (C,) with a one-element target (1,): the target as 0-d, as PyTorch takes it."""
+    if not isinstance(target, Tensor):
+        raise not_a_tensor(target, name, "target", 2)
+    if input.dim() == 1 and target.dim() == 1 and not target.dtype.is_floating_point:
+        if target.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}"
+                             + hint("one sample's scores take one class index: target of shape (1,) or ()."))
+        return target.reshape(())
+    return target
+
+
 def _check_target(input, target):
     if target.dtype not in (_dt.int64, _dt.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dt.scalar_name(target.dtype)}"
@@ -161,6 +174,7 @@ def _first_bad_target(t, classes, ignore_index) -> int:
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
     _check_weight(weight, "nll_loss_forward")
+    target = _one_sample(input, target, "nll_loss_nd")
     _check_target(input, target)
     classes = input.shape[1] if input.dim() > 1 else input.shape[0]
     if weight is not None and weight.shape != (classes,):
@@ -237,6 +251,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   label_smoothing=0.0):
     reduction = _reduction(reduction, size_average, reduce)
     _check_weight(weight, "nll_loss_forward")
+    target = _one_sample(input, target, "cross_entropy_loss")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.dim() >= 2 else 0

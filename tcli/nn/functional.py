@@ -7,8 +7,9 @@ name with its backward formula written in tcli ops, so double backward works; th
 from __future__ import annotations
 
 from .. import dtypes as _dt
+from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..errors import hint
+from ..errors import hint, not_a_tensor
 from ..ops import inplace as _inplace_ops
 from ..ops import pointwise as _pw
 from ..ops.creation import zeros
@@ -85,6 +86,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, as PyTorch computes it: one addmm over the flattened leading dims."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input, "linear")
     if input.dim() == 2 and bias is not None:
         return addmm(bias, input, weight.t())
     if bias is None:
@@ -222,6 +225,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input, "embedding", "indices", 2)
     if input.dtype not in (_dt.int64, _dt.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)"

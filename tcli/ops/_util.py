@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 
-from ..errors import hint, shape_str
+from .._tensor import Tensor
+from ..errors import hint, not_a_tensor, shape_str
 
 
 def wrap_dim(dim, ndim: int) -> int:
@@ -122,6 +123,11 @@ def numpy_names(fn):
             kwargs["dim"] = kwargs.pop("axis")
         if "keepdims" in kwargs:
             kwargs["keepdim"] = kwargs.pop("keepdims")
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except AttributeError:
+            if args and not isinstance(args[0], Tensor):  # torch.sum([1, 2]): PyTorch's TypeError, not ours
+                raise not_a_tensor(args[0], fn.__name__) from None
+            raise
 
     return functools.wraps(fn)(_call)

@@ -394,9 +394,10 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         return _finish(arange(start, end, step, dtype=dtype).to(_device(device)), requires_grad)
     t = _new((n,), dtype, device, False)
     compute = t if t._dtype is not _dt.float16 else D.empty((n,), _dt.float32)
-    np_type = compute._buf.dtype.type
-    D.K.arange(compute._buf, np_type(start) if dtype.is_floating_point else start,
-               np_type(step) if dtype.is_floating_point else step)
+    # floats: start + i * step in float64, rounded once, which is closest to PyTorch's (its CPU kernel mixes a
+    # double and a vectorised float formula, so a few values can still differ in the last bit)
+    D.K.arange(compute._buf, float(start) if dtype.is_floating_point else start,
+               float(step) if dtype.is_floating_point else step)
     if compute is not t:
         D.map1_into("copy", t, compute)
     return _finish(t, requires_grad)
@@ -408,10 +409,16 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     if not isinstance(steps, int) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = _dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)
-    wide = D.empty((steps,), _dt.float64)
-    if steps:
-        D.K.linspace(wide._buf, float(start), float(end))
-    out = D.cast(wide, dtype) if dtype is not _dt.float64 else wide
+    if dtype in (_dt.float32, _dt.float16):  # PyTorch's float32 rounding (see the kernel)
+        out = D.empty((steps,), _dt.float32)
+        if steps:
+            D.K.linspace_f32(out._buf, np.float32(start), np.float32(end))
+        out = D.cast(out, dtype) if dtype is not _dt.float32 else out
+    else:
+        wide = D.empty((steps,), _dt.float64)
+        if steps:
+            D.K.linspace(wide._buf, float(start), float(end))
+        out = D.cast(wide, dtype) if dtype is not _dt.float64 else wide
     return _finish(out.to(_device(device)) if device is not None else out, requires_grad)
 
 

@@ -78,6 +78,8 @@ def _consumed(k):
 
 
 def _expand_ellipsis(key, ndim):
+    """The key with '...' (or the missing trailing dims) as full slices, and for each entry its position in the
+    user's key: PyTorch's errors name that position as the dimension ("index 5 is out of bounds for dimension 1")."""
     if sum(1 for k in key if k is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     used = sum(_consumed(k) for k in key)
@@ -89,21 +91,23 @@ def _expand_ellipsis(key, ndim):
                          + hint(f"the tensor has {ndim} dim{'s' if ndim != 1 else ''} but the index addresses {used}."))
     if Ellipsis in [k for k in key if not isinstance(k, Tensor)]:
         at = next(i for i, k in enumerate(key) if k is Ellipsis)
-        return key[:at] + [slice(None)] * (ndim - used) + key[at + 1:]
-    return key + [slice(None)] * (ndim - used)
+        fill = ndim - used
+        return key[:at] + [slice(None)] * fill + key[at + 1:], \
+            list(range(at)) + [at] * fill + list(range(at + 1, len(key)))
+    return key + [slice(None)] * (ndim - used), list(range(len(key))) + [len(key)] * (ndim - used)
 
 
-def _apply_basic(x, key):
+def _apply_basic(x, key, positions):
     """Apply ints, slices and None as views; return the view and the advanced indices (dim, tensor)."""
     view = x
     dim = 0
     advanced = []
-    for k in key:
+    for k, position in zip(key, positions):
         if k is None:
             view = unsqueeze(view, dim)
             dim += 1
         elif isinstance(k, int):
-            view = select(view, dim, k)
+            view = _select(view, dim, k, position)
         elif isinstance(k, slice):
             start, stop, step = k.start, k.stop, 1 if k.step is None else k.step
             if isinstance(step, Tensor):
@@ -207,14 +211,24 @@ def _simple_key(x, key):
         return slice_dim(x, 0, key.start, key.stop, 1 if key.step is None else key.step) if x._shape else None
     if type(key) is tuple and len(key) <= len(x._shape) and all(type(k) is int or type(k) is slice for k in key):
         view, dim = x, 0
-        for k in key:
+        for position, k in enumerate(key):
             if type(k) is int:
-                view = select(view, dim, k)
+                view = _select(view, dim, k, position)
             else:
                 view = _slice(view, dim, k)
                 dim += 1
         return view
     return None
+
+
+def _select(view, dim, index, original_dim):
+    """select(view, dim, index), with the out-of-range error naming the dim of the tensor the user indexed: in
+    x[0, 5] the second index meets dim 0 of the view x[0], but PyTorch reports dimension 1."""
+    size = view._shape[dim]
+    if index < -size or index >= size:
+        raise IndexError(f"index {index} is out of bounds for dimension {original_dim} with size {size}"
+                         + hint(f"valid indices for this dimension are {-size}..{size - 1}."))
+    return select(view, dim, index)
 
 
 def _slice(x, dim, k):
@@ -228,8 +242,8 @@ def getitem(x: Tensor, key):
     view = _simple_key(x, key)
     if view is not None:
         return view if view is not x else _alias(x)
-    key = _expand_ellipsis(_normalize_key(key, x), x.dim())
-    view, advanced = _apply_basic(x, key)
+    key, positions = _expand_ellipsis(_normalize_key(key, x), x.dim())
+    view, advanced = _apply_basic(x, key, positions)
     if not advanced:
         return view if view is not x else _alias(x)
     out = _gather(view, advanced)
@@ -285,10 +299,10 @@ def _index_put(dst: Tensor, key_or_advanced, value: Tensor, accumulate: bool):
     if isinstance(key_or_advanced, list) and key_or_advanced and isinstance(key_or_advanced[0], tuple):
         view, advanced = dst, key_or_advanced
     else:
-        key = _expand_ellipsis(_normalize_key(key_or_advanced, dst), dst.dim())
+        key, positions = _expand_ellipsis(_normalize_key(key_or_advanced, dst), dst.dim())
         from ..autograd.grad_mode import no_grad
         with no_grad():
-            view, advanced = _apply_basic(dst, key)
+            view, advanced = _apply_basic(dst, key, positions)
     if not advanced:
         if accumulate:
             from .pointwise import add

@@ -18,7 +18,7 @@ from .. import dtypes as _dt
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, attach, own_output, saved_output
-from ..errors import hint, shape_str
+from ..errors import hint, not_a_tensor, shape_str
 from . import _dispatch as D
 from ._util import broadcast_shapes
 
@@ -810,7 +810,10 @@ def _unary_op(kernel, node_name, floating, formula, *, saves=("x", "result"), re
     """An elementwise unary op with its gradient formula. ``refuse``: dtypes (or "integral") that
     PyTorch has no kernel for; they raise its NotImplementedError naming ``kernel_name``."""
     def op(input, *, out=None):
-        dt = input._dtype
+        try:
+            dt = input._dtype
+        except AttributeError:
+            raise not_a_tensor(input, kernel) from None
         if (not dt.is_floating_point) if refuse == "integral" else dt in refuse:
             raise _dt.not_implemented(kernel_name, dt)
         result = _unary_forward(kernel, input, floating=floating)
@@ -882,6 +885,8 @@ _relu = _unary_op("relu", "ReluBackward0", False,
 
 
 def relu(input, *, out=None):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input, "relu")
     if input._dtype is bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
     return _relu(input, out=out)

@@ -20,10 +20,11 @@ bool_, int64 = _dt.bool_, _dt.int64
 _ALL_DIMS = [tuple(range(n)) for n in range(16)]
 
 
-def _dims_of(x, dim):
-    """Reduced dims as a sorted tuple (None = all dims)."""
+def _dims_of(x, dim, empty_is_all=True):
+    """Reduced dims as a sorted tuple. None means all dims, and so does an empty list, as in PyTorch (sum, mean,
+    amax, std, ...) except for all/any, where it reduces nothing (empty_is_all=False)."""
     nd = len(x._shape)
-    if dim is None:
+    if dim is None or (empty_is_all and isinstance(dim, (tuple, list)) and not dim):
         return _ALL_DIMS[nd] if nd < 16 else tuple(range(nd))
     if isinstance(dim, (tuple, list)):
         return tuple(sorted(wrap_dims(dim, nd)))
@@ -428,13 +429,13 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 @numpy_names
 def all(input, dim=None, keepdim=False):
-    result = _run("all", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, True)
+    result = _run("all", _in(input, bool_), _dims_of(input, dim, empty_is_all=False), keepdim, bool_, True)
     return D.cast(result, input._dtype) if input._dtype is _dt.uint8 else result  # PyTorch keeps uint8
 
 
 @numpy_names
 def any(input, dim=None, keepdim=False):
-    result = _run("any", _in(input, bool_), _dims_of(input, dim), keepdim, bool_, False)
+    result = _run("any", _in(input, bool_), _dims_of(input, dim, empty_is_all=False), keepdim, bool_, False)
     return D.cast(result, input._dtype) if input._dtype is _dt.uint8 else result
 
 

@@ -894,6 +894,11 @@ def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t_ in enumerate(tensors):
+        if not isinstance(t_, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}"
+                            + hint("stack takes tensors: torch.stack([torch.tensor(a), torch.tensor(b)]), or build "
+                                   "the whole tensor at once with torch.tensor(...)."))
     first = tensors[0]
     for i, t_ in enumerate(tensors[1:], 1):
         if t_._shape != first._shape:

@@ -257,7 +257,7 @@ from . import autograd, cuda, linalg  # noqa: E402
 
 # The training stack loads on first use (tcli.nn, tcli.optim, ...): `tcli --help` and plain tensor work do not pay
 # for it. `import tcli.nn` and attribute access both work as with eager imports.
-_LAZY_SUBMODULES = ("nn", "optim", "utils", "datasets")
+_LAZY_SUBMODULES = ("nn", "optim", "utils", "datasets", "accelerator", "backends")
 _LAZY_FUNCTIONS = {"save": "serialization", "load": "serialization"}
 from .monitor import report  # noqa: E402
 

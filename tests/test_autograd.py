@@ -1145,3 +1145,24 @@ def test_fill_with_a_tensor_that_requires_grad_passes_its_gradient():
     assert z.zero_().grad_fn.name() == "ZeroBackward0" and z.fill_(4.0).grad_fn.name() == "FillBackward2"
     z.sum().backward()
     assert val(x.grad).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_zero_gradients_are_positive_zeros_as_in_pytorch():
+    """floor/sign/round pass zeros_like(grad) and max() shares its gradient with a where: a product with a mask
+    printed -0. for a negative upstream gradient (and NaN for a NaN one)."""
+    x = leaf([1.0, 2.0, 2.0])
+    (x.max() * -1).backward()
+    assert val(x.grad).tolist() == [0.0, -0.5, -0.5] and not np.signbit(val(x.grad)[0])
+    for op in (lambda t: t.floor(), lambda t: t.sign(), lambda t: t.round()):
+        y = leaf([1.5, -2.0])
+        (op(y) * float("nan")).sum().backward()
+        assert val(y.grad).tolist() == [0.0, 0.0] and not np.signbit(val(y.grad)).any()
+
+
+def test_pre_0_4_variable_is_a_tensor():
+    from tcli.autograd import Variable
+    data = tcli.ones(2)
+    v = Variable(data, requires_grad=True)
+    assert isinstance(v, tcli.Tensor) and v.requires_grad and v.is_leaf and not data.requires_grad
+    v.detach()[0] = 5.0
+    assert data[0].item() == 5.0  # the same memory, as PyTorch's

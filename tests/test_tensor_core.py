@@ -926,3 +926,15 @@ def test_learner_conversions_follow_pytorch():
     assert float(tcli.tensor([2.5])) == 2.5 and int(tcli.tensor([[3]])) == 3
     with pytest.warns(UserWarning, match=r"recommended to use sourceTensor\.detach\(\)\.clone\(\)"):
         tcli.tensor(tcli.ones(2))
+
+
+def test_device_selection_idioms_from_pytorchs_tutorials():
+    """torch.accelerator (the quickstart's device line) and torch.backends flags, with CPU-only answers here."""
+    device = tcli.accelerator.current_accelerator().type if tcli.accelerator.is_available() else "cpu"
+    assert device == ("cuda" if tcli.cuda.is_available() else "cpu")
+    assert tcli.accelerator.device_count() == tcli.cuda.device_count()
+    device = "cuda" if tcli.cuda.is_available() else "mps" if tcli.backends.mps.is_available() else "cpu"
+    assert device in ("cuda", "cpu") and not tcli.backends.mps.is_built()
+    tcli.backends.cudnn.deterministic = True  # seeding recipes set these: they must stick
+    assert tcli.backends.cudnn.deterministic and not tcli.backends.cudnn.is_available()
+    tcli.backends.cudnn.deterministic = False

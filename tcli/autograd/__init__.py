@@ -89,6 +89,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         watcher.on_backward(outputs[0])
 
 
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - PyTorch's name
+    """The pre-0.4 wrapper old tutorials import (``from torch.autograd import Variable``): today just a tensor, a
+    new leaf over data's memory that requires grad if asked."""
+    return data.detach().requires_grad_(requires_grad)
+
+
 def _user_level() -> int:
     """The warnings stack level of the user's call (loss.backward() or tcli.autograd.backward())."""
     import sys

@@ -799,8 +799,9 @@ class _Unary(Node):
 class _ZeroGrad(Node):
     """Ops with zero gradient almost everywhere (floor, sign, ...)."""
 
-    def backward(self, g):
-        return tuple(None if e[0] is None else mul(g, 0) for e in self.next_functions)
+    def backward(self, g):  # zeros, as PyTorch's zeros_like(grad): g * 0 gave -0 for g < 0 and NaN for NaN
+        from .creation import zeros_like
+        return tuple(None if e[0] is None else zeros_like(g) for e in self.next_functions)
 
     def name(self):
         return self.ctx

@@ -279,11 +279,11 @@ class MaxBackward1(Node):
 
 
 def _evenly(g, x, result):
-    from .pointwise import div, eq, isnan, logical_and, logical_or, mul
+    from .pointwise import div, eq, isnan, logical_and, logical_or, where
     mask = eq(x, result)
     if x._dtype.is_floating_point:
         mask = logical_or(mask, logical_and(isnan(x), isnan(result)))
-    return mul(div(g, sum(mask)), mask)
+    return where(mask, div(g, sum(mask)), 0.0)  # +0 elsewhere, as PyTorch's (a product made -0 for g < 0)
 
 
 class MaxBackward0(Node):

@@ -1166,3 +1166,14 @@ def test_pre_0_4_variable_is_a_tensor():
     assert isinstance(v, tcli.Tensor) and v.requires_grad and v.is_leaf and not data.requires_grad
     v.detach()[0] = 5.0
     assert data[0].item() == 5.0  # the same memory, as PyTorch's
+
+
+def test_div_with_a_rounding_mode_has_a_zero_gradient_and_floor_divide_none():
+    x, y = leaf([3.5, -2.5]), leaf([2.0, 2.0])
+    for mode in ("floor", "trunc"):
+        out = tcli.div(x, y, rounding_mode=mode)
+        assert out.grad_fn.name() == "DivBackward2"
+        out.sum().backward()
+        assert val(x.grad).tolist() == [0.0, 0.0] and val(y.grad).tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match="^derivative for aten::floor_divide is not implemented"):
+        tcli.floor_divide(x, y).sum().backward()

@@ -270,7 +270,9 @@ class RemainderBackward0(Node):
 
 class NotImplemented_(Node):
     def backward(self, g):
-        raise RuntimeError(f"the derivative for '{self.ctx}' is not implemented.")
+        raise RuntimeError(f"derivative for aten::{self.ctx} is not implemented"  # PyTorch's words
+                           + hint("this op has no gradient in PyTorch either; for division with a gradient use "
+                                  "torch.div(a, b, rounding_mode='floor') (zero gradient) or a / b."))
 
     def name(self):
         return "NotImplemented"
@@ -481,9 +483,12 @@ multiply = mul
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is not None:
         if rounding_mode == "floor":
-            return floor_divide(input, other)
+            if not isinstance(input, Tensor):
+                return floor_divide(input, other)
+            _refuse_bool("div_floor_cpu", input, other)
+            return _rounded_divide(input, other, "floordiv")
         if rounding_mode == "trunc":
-            return _trunc_divide(input, other)
+            return _rounded_divide(input, other, "truncdiv")
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
     if not isinstance(input, Tensor):
@@ -540,10 +545,11 @@ def floor_divide(input, other, *, out=None):
     return _out(_not_differentiable(result, "floor_divide", input, b), out)
 
 
-def _trunc_divide(input, other):
+def _rounded_divide(input, other, kernel):
+    """div with rounding_mode: a zero gradient (DivBackward2), where floor_divide itself has none in PyTorch."""
     b = _as_tensor_operand(other, input, "div")
     _check_int_division(input, b if b is not None else other)
-    result = _binary_forward("truncdiv", input, b if b is not None else other)
+    result = _binary_forward(kernel, input, b if b is not None else other)
     if _requires(input, b):
         n = _ZeroGrad()
         n.ctx = "DivBackward2"
@@ -581,8 +587,7 @@ def remainder(input, other, *, out=None):
 
 def fmod(input, other):
     """C's fmod: the result takes the dividend's sign."""
-    return sub(input, mul(_trunc_divide(input.detach(), other), other)) if isinstance(other, Tensor) \
-        else sub(input, mul(_trunc_divide(input.detach(), other), other))
+    return sub(input, mul(_rounded_divide(input.detach(), other, "truncdiv"), other))
 
 
 def pow(input, exponent, *, out=None):

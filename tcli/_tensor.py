@@ -298,7 +298,7 @@ class Tensor:
                 + hint("x.detach() gives a tensor without history that does not require grad."))
         if requires_grad and not self._dtype.is_floating_point:
             raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients"
+                "only Tensors of floating point dtype can require gradients"
                 + hint(f"this tensor is {self._dtype}; make it floating point first, e.g. "
                        "x = x.float().requires_grad_() or tcli.tensor(..., dtype=tcli.float32, "
                        "requires_grad=True)."))
@@ -494,6 +494,13 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._np().copy(), self._requires_grad))
+
+    def __copy__(self):
+        """copy.copy: a new tensor over the same memory (PyTorch's goes through its pickling, which shares the
+        storage within a process), keeping requires_grad; the grad and history stay with the original."""
+        t = self.detach()
+        t._requires_grad = self._requires_grad and self._grad_fn is None
+        return t
 
     def __deepcopy__(self, memo):
         if self._grad_fn is not None:

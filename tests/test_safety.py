@@ -346,3 +346,71 @@ def test_sweep_fixes_match_pytorch():
                      lambda m: m.tensor([0, 1, -1, 2]) ** m.tensor(-1),
                      lambda m: m.tensor([[3.0, 4.0]]).norm(dim=())):
         np.testing.assert_array_equal(lib_call(tcli).numpy(), lib_call(torch).numpy())
+
+
+def test_a_zero_dim_tensor_is_one_element_along_dim_0():
+    """topk/kthvalue/median(dim)/flip/index_select/movedim on a 0-d tensor crashed with 'tuple index out of
+    range'; PyTorch treats it as one element along dim 0 (or -1)."""
+    x = tcli.tensor(2.0)
+    for result in (x.topk(1), x.kthvalue(1), x.median(0), x.median(-1)):
+        assert result.values.shape == () and result.values.item() == 2.0 and result.indices.item() == 0
+    assert x.flip(0).item() == 2.0 and x.movedim(0, 0).item() == 2.0
+    assert x.index_select(0, tcli.tensor([0])).shape == () and x.index_select(0, tcli.tensor([0])).item() == 2.0
+    with pytest.raises(IndexError):
+        x.topk(1, dim=1)
+    for call, message in ((lambda: x.chunk(1), "chunk expects at least a 1-dimensional tensor"),
+                          (lambda: x.split(1), "split expects at least a 1-dimensional tensor"),
+                          (lambda: x.narrow(0, 0, 1), "narrow\\(\\) cannot be applied to a 0-dim tensor.")):
+        with pytest.raises(RuntimeError, match="^" + message):
+            call()
+    with pytest.raises(TypeError, match="permute\\(\\) missing 1 required positional arguments"):
+        x.permute()
+
+
+def test_masked_fill_broadcasts_its_input_and_in_place_ops_cannot_grow():
+    x = tcli.zeros(3, requires_grad=True)
+    mask = tcli.tensor([[True, False, False], [False, True, False]])
+    y = x.masked_fill(mask, 1.0)  # (3,) with a (2, 3) mask: (2, 3), as in PyTorch
+    assert y.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    (y * tcli.arange(6.0).view(2, 3)).sum().backward()
+    assert x.grad.tolist() == [3.0, 1.0, 7.0]
+    with pytest.raises(RuntimeError, match=r"^output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+        tcli.zeros(3).masked_fill_(mask, 1.0)
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(2\) must match the size of tensor b \(3\) "
+                                           r"at non-singleton dimension 1"):
+        tcli.zeros(2, 3).masked_fill(tcli.zeros(3, 2, dtype=tcli.bool), 1.0)
+    with pytest.raises(RuntimeError, match=r"^The expanded size of the tensor \(2\) must match the existing size "
+                                           r"\(3\) at non-singleton dimension 1"):
+        tcli.ones(2, 3).expand_as(tcli.ones(3, 2))
+
+
+def test_copy_copy_shares_memory_and_bad_data_gets_pytorchs_errors():
+    import copy
+    a = tcli.tensor([1.0, 2.0], requires_grad=True)
+    b = copy.copy(a)
+    assert b.requires_grad and b.is_leaf
+    with tcli.no_grad():
+        b[0] = 9.0
+    assert a.tolist() == [9.0, 2.0]
+    with pytest.raises(RuntimeError, match="^Could not infer dtype of NoneType"):
+        tcli.tensor(None)
+    with pytest.raises(ValueError, match="^too many dimensions 'str'"):
+        tcli.tensor(["a"])
+    with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype can require"):
+        tcli.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="^only Tensors of floating point dtype can require gradients"):
+        tcli.tensor([1, 2]).requires_grad_()
+    with pytest.raises(ValueError, match="^slice step cannot be zero"):
+        tcli.ones(3)[::0]
+
+
+def test_zero_dim_and_message_fixes_match_pytorch():
+    torch = pytest.importorskip("torch")
+    from helpers import assert_same_errors
+    assert_same_errors(torch, [
+        lambda m: m.tensor(2.0).chunk(1), lambda m: m.tensor(2.0).split(1), lambda m: m.tensor(2.0).narrow(0, 0, 1),
+        lambda m: m.zeros(3).masked_fill_(m.zeros(2, 3, dtype=m.bool), 1.0),
+        lambda m: m.ones(2, 3).expand_as(m.ones(3, 2)), lambda m: m.tensor(None), lambda m: m.tensor(["a"]),
+        lambda m: m.tensor([1, 2], requires_grad=True), lambda m: m.tensor([1, 2]).requires_grad_(),
+        lambda m: m.ones(3)[::0], lambda m: m.tensor([1, 2]).std(), lambda m: m.zeros(2, 3)[0, 5],
+    ])

@@ -36,6 +36,10 @@ def _device(device):
 
 def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     if requires_grad:
+        if not t._dtype.is_floating_point:  # the factories' wording (requires_grad_() has its own, as in PyTorch)
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients"
+                               + hint(f"this would be {t._dtype}: pass dtype=tcli.float32, or write the numbers "
+                                      "as floats (1.0, not 1)."))
         t.requires_grad_(True)
     return t
 
@@ -101,8 +105,11 @@ def _scalar_dtype(x):
         return _dt.get_default_dtype()
     if isinstance(x, numbers.Complex):
         raise TypeError("tcli does not support complex numbers")
-    raise TypeError(f"new(): invalid data type '{type(x).__name__}'"
-                    + hint("tensor() takes numbers, nested lists/tuples of numbers, numpy arrays or tensors."))
+    if isinstance(x, str):
+        raise ValueError("too many dimensions 'str'"
+                         + hint("tensor() takes numbers, nested lists/tuples of numbers, numpy arrays or tensors."))
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}"
+                       + hint("tensor() takes numbers, nested lists/tuples of numbers, numpy arrays or tensors."))
 
 
 def _promote_all(found):

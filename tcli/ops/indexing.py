@@ -548,6 +548,9 @@ def index_select(input, dim, index):
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
     if index.dim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if input.dim() == 0 and index.numel() == 1:  # a 0-d tensor is one element along dim 0 (or -1)
+        wrap_dim(dim, 1)
+        return reshape(index_select(reshape(input, (1,)), 0, index), ())
     d = wrap_dim(dim, input.dim())
     from ..autograd.grad_mode import no_grad
     with no_grad():
@@ -763,10 +766,21 @@ def msort(input):
     return sort(input, 0)[0]
 
 
+def _one_element(input, dim, op, name):
+    """PyTorch's ops along a dim take a 0-d tensor as one element (dim 0 or -1 is valid): op on the tensor as
+    shape (1,) along dim 0, its (values, indices) back as 0-d."""
+    from .reduction import ReturnTypes
+    wrap_dim(dim, 1)
+    values, indices = op(reshape(input, (1,)), 0)
+    return ReturnTypes.of(name)((reshape(values, ()), reshape(indices, ())))
+
+
 @numpy_names
 def topk(input, k, dim=-1, largest=True, sorted=True):
     from .reduction import ReturnTypes
-    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    if input.dim() == 0:
+        return _one_element(input, dim, lambda x, d: topk(x, k, d, largest, sorted), "topk")
+    d = wrap_dim(dim, input.dim())
     size = input._shape[d] if input.dim() else 1
     if k < 0 or k > size:
         raise RuntimeError("selected index k out of range"
@@ -784,6 +798,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     from .reduction import ReturnTypes
+    if input.dim() == 0:
+        return _one_element(input, dim, lambda x, d: kthvalue(x, k, d), "kthvalue")
     d = wrap_dim(dim, input.dim())
     size = input._shape[d] if input.dim() else 1
     if not 1 <= k <= size:
@@ -818,6 +834,8 @@ def median(input, dim=None, keepdim=False):
             n.save(input, result)
             attach(n, result, input)
         return result
+    if input.dim() == 0:
+        return _one_element(input, dim, lambda x, d: median(x, d), "median")
     d = wrap_dim(dim, input.dim())
     values, indices = sort(input, d)
     m = (input._shape[d] - 1) // 2

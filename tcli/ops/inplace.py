@@ -140,20 +140,25 @@ def apply(x: Tensor, fn, *args, **kwargs) -> Tensor:
         result = fn(clone(old), *args, **kwargs)
         if not _can_cast(result._dtype, x._dtype):
             raise _cast_error(result._dtype, x._dtype)
+        _check_fits(x, result)
         D.map1_into("copy", x, result.detach())
         rebase_history(x, result)
         return x
     result = fn(x, *args, **kwargs)
     if not _can_cast(result._dtype, x._dtype):
         raise _cast_error(result._dtype, x._dtype)
-    if result._shape != x._shape:
-        from .shape import expand
-        expand(result, x._shape)  # raises PyTorch's broadcast error when the result cannot fit
-        raise RuntimeError(f"output with shape {list(x._shape)} doesn't match the broadcast shape "
-                           f"{list(result._shape)}")
+    _check_fits(x, result)
     D.map1_into("copy", x, result)
     mark_modified(x)
     return x
+
+
+def _check_fits(x, result):
+    """An in-place op cannot grow x: PyTorch's error when broadcasting made the result larger."""
+    if result._shape != x._shape:
+        raise RuntimeError(f"output with shape {list(x._shape)} doesn't match the broadcast shape "
+                           f"{list(result._shape)}"
+                           + hint("an in-place op keeps the tensor's shape; use the out-of-place form (y = x + z)."))
 
 
 # ---- fast paths for arithmetic without autograd ---------------------------------------------------------------

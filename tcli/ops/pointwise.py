@@ -1107,11 +1107,8 @@ def masked_fill(input, mask, value):
         v = value if value._dtype is input._dtype else value.to(input._dtype)
     else:
         v = _scalar_tensor(value, input._dtype, input)
-    shape = broadcast_shapes(input._shape, mask._shape)
-    if shape != input._shape:
-        raise RuntimeError(f"The size of tensor a ({mask._shape[-1]}) must match the size of tensor b "
-                           f"({input._shape[-1]}) at non-singleton dimension")
-    result = D.map3("where", mask, v, input, input._dtype, input._dtype, shape)
+    shape = broadcast_shapes(mask._shape, input._shape)  # PyTorch's order: its errors call the mask "a"
+    result = D.map3("where", mask, v, input, input._dtype, input._dtype, shape)  # input broadcasts too
     if _requires(input, value if isinstance(value, Tensor) else None):
         n = MaskedFillBackward0()
         n.save(mask)

@@ -499,8 +499,8 @@ def _reduced(x, dims, keepdim, empty_value, run):
 
 def _var_std(input, dim, correction, keepdim, std):
     if not input._dtype.is_floating_point:
-        raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
-                           f"{_dt.scalar_name(input._dtype)}" + hint("call .float() first."))
+        raise RuntimeError("std and var only support floating point and complex dtypes"
+                           + hint(f"this tensor is {_dt.scalar_name(input._dtype)}: call .float() first."))
     dims = _dims_of(input, dim)
     if numel_of([input._shape[d] for d in dims] if input._shape else ()) - correction <= 0:
         import warnings

@@ -258,6 +258,8 @@ def t(input):
 
 
 def permute(input, *dims):
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = normalize_shape(dims) if dims and not isinstance(dims[0], (tuple, list)) else tuple(dims[0])
     nd = input.dim()
     if len(dims) != nd:
@@ -291,6 +293,10 @@ def mT(input):
 
 def movedim(input, source, destination):
     nd = input.dim()
+    if nd == 0:  # dims 0 and -1 name the one element: nothing moves
+        wrap_dims(source if isinstance(source, (tuple, list)) else (source,), 1)
+        wrap_dims(destination if isinstance(destination, (tuple, list)) else (destination,), 1)
+        return permute(input, ())
     src = wrap_dims(source if isinstance(source, (tuple, list)) else (source,), nd)
     dst = wrap_dims(destination if isinstance(destination, (tuple, list)) else (destination,), nd)
     order = [None] * nd
@@ -320,6 +326,13 @@ def expand(input, *sizes):
                            "of sizes provided (" + str(len(sizes)) + ") must be greater or equal to the number of "
                            f"dimensions in the tensor ({nd})")
     lead = len(sizes) - nd
+    for i in range(len(sizes) - 1, lead - 1, -1):  # PyTorch checks from the last dim: its error names that one
+        size, have = sizes[i], input._shape[i - lead]
+        if size >= 0 and size != have and have != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({size}) must match the existing size ({have}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input._shape)}"
+                + hint("only dimensions of size 1 can be expanded; reshape or unsqueeze first."))
     shape, strides = [], []
     for i, size in enumerate(sizes):
         j = i - lead
@@ -412,7 +425,9 @@ def slice_dim(input, dim, start, stop, step=1):
     """input[..., start:stop:step, ...] along dim, with Python's slice clamping (step > 0)."""
     d = wrap_dim(dim, input.dim())
     size = input._shape[d]
-    if step <= 0:
+    if step == 0:
+        raise ValueError("slice step cannot be zero" + hint("a step of 1 takes every element: x[::1] or x[:]."))
+    if step < 0:
         raise ValueError("step must be greater than zero"
                          + hint("tcli, like PyTorch, has no negative steps; use x.flip(dim) to reverse."))
     start, stop, _ = slice(start, stop, step).indices(size)
@@ -424,6 +439,8 @@ def slice_dim(input, dim, start, stop, step=1):
 
 
 def narrow(input, dim, start, length):
+    if input.dim() == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor." + hint("narrow takes a dim to cut along."))
     d = wrap_dim(dim, input.dim())
     size = input._shape[d]
     if isinstance(start, Tensor):
@@ -487,6 +504,8 @@ class SplitWithSizesBackward0(SplitBackward0):
 
 
 def split(input, split_size_or_sections, dim=0):
+    if input.dim() == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, input.dim())
     size = input._shape[d]
     if isinstance(split_size_or_sections, int):
@@ -523,6 +542,8 @@ def _split_views(input, d, sizes, node_cls):
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input.dim() == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, input.dim())
     size = input._shape[d]
     if size == 0:  # PyTorch gives `chunks` empty pieces
@@ -647,7 +668,10 @@ class FlipBackward0(Node):
 
 
 def flip(input, dims):
-    dims = wrap_dims(dims if isinstance(dims, (tuple, list)) else (dims,), input.dim())
+    # a 0-d tensor takes dim 0 or -1, as one element: nothing to reverse
+    dims = wrap_dims(dims if isinstance(dims, (tuple, list)) else (dims,), max(input.dim(), 1))
+    if input.dim() == 0:
+        dims = ()
     # Negative strides never exist in tcli: flip copies through a reversed index walk.
     src = input
     for d in dims:

@@ -414,3 +414,9 @@ def test_zero_dim_and_message_fixes_match_pytorch():
         lambda m: m.tensor([1, 2], requires_grad=True), lambda m: m.tensor([1, 2]).requires_grad_(),
         lambda m: m.ones(3)[::0], lambda m: m.tensor([1, 2]).std(), lambda m: m.zeros(2, 3)[0, 5],
     ])
+
+
+def test_a_loss_module_given_the_tensors_says_to_make_it_first():
+    with pytest.raises(RuntimeError, match="^Boolean value of Tensor with more than one value is ambiguous\n"
+                                           "hint: a loss module is made first"):
+        tcli.nn.MSELoss(tcli.ones(3), tcli.ones(3))

@@ -31,6 +31,10 @@ def _check_weight(weight, function):
 
 def _reduction(reduction, size_average=None, reduce=None):
     """The reduction, from PyTorch's legacy size_average/reduce flags when given."""
+    if isinstance(size_average, Tensor) and size_average.numel() > 1:  # nn.MSELoss(pred, target): a learner's slip
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous"
+                           + hint("a loss module is made first, then called: loss_fn = nn.MSELoss(); "
+                                  "loss = loss_fn(pred, target) (or F.mse_loss(pred, target))."))
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce

@@ -23,14 +23,16 @@ _PLUMBING = ("tcli.ops.methods", "tcli.ops.inplace", "tcli.kernels")  # they rou
 
 
 def api_name(default: str = "tcli") -> str:
-    """The tcli function the user called (the outermost public tcli function on the stack), for PyTorch's
-    "zeros(): argument ..." errors raised deep inside a helper. Only error paths call it: it walks the stack."""
+    """The tcli function the user called (the outermost public tcli function below the user's code), for
+    PyTorch's "zeros(): argument ..." errors raised deep inside a helper. Only error paths call it: it walks the
+    stack, and stops at the user's frame (a script under `tcli run` has tcli's CLI further out)."""
     name, frame = default, sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
+        if not module.startswith("tcli"):
+            break
         code = frame.f_code.co_name
-        if (module.startswith("tcli") and not module.startswith(_PLUMBING) and not code.startswith("_")
-                and not code.startswith("<")):
+        if not module.startswith(_PLUMBING) and not code.startswith("_") and not code.startswith("<"):
             name = code
         frame = frame.f_back
     return name

@@ -768,3 +768,17 @@ def test_live_view_in_a_terminal(tmp_path):
         assert re.search(rf"^step {step}  loss \S+  mean \S+  [\d.]+ steps/s", text, re.M), text
     assert "a line from the script" in text
     assert "steps 300  wall" in text and "loss  first 3" in text
+
+
+def test_errors_name_the_users_call_under_tcli_run(tmp_path):
+    """PyTorch's "zeros(): argument 'dtype' ..." names the function the script called, not tcli run's own code
+    further out on the stack (errors.api_name stops at the script's frame)."""
+    script = write(tmp_path, """
+        import torch
+        try:
+            torch.zeros(2, dtype="float32")
+        except TypeError as error:
+            print("caught:", str(error).splitlines()[0])
+    """)
+    result = invoke(script)
+    assert "caught: zeros(): argument 'dtype' must be torch.dtype, not str" in result.output

@@ -1177,3 +1177,24 @@ def test_div_with_a_rounding_mode_has_a_zero_gradient_and_floor_divide_none():
         assert val(x.grad).tolist() == [0.0, 0.0] and val(y.grad).tolist() == [0.0, 0.0]
     with pytest.raises(RuntimeError, match="^derivative for aten::floor_divide is not implemented"):
         tcli.floor_divide(x, y).sum().backward()
+
+
+def test_median_and_kthvalue_along_a_dim_have_pytorchs_nodes():
+    """They were a select of a sort (SelectBackward0); now MedianBackward1/KthvalueBackward0, with the gradient on
+    the index picked, checked by finite differences in float64."""
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=(3, 5))
+    w = rng.normal(size=(3,))
+    for op, name in ((lambda t: t.median(1), "MedianBackward1"), (lambda t: t.kthvalue(2, 1), "KthvalueBackward0")):
+        x = tcli.tensor(base, requires_grad=True)
+        out = op(x)
+        assert out.values.grad_fn.name() == name
+        (out.values * tcli.tensor(w)).sum().backward()
+        numeric = np.zeros_like(base)
+        for idx in np.ndindex(base.shape):
+            d = np.zeros_like(base)
+            d[idx] = 1e-6
+            hi = (op(tcli.tensor(base + d)).values * tcli.tensor(w)).sum().item()
+            lo = (op(tcli.tensor(base - d)).values * tcli.tensor(w)).sum().item()
+            numeric[idx] = (hi - lo) / 2e-6
+        np.testing.assert_allclose(val(x.grad), numeric, rtol=1e-6, atol=1e-8)

@@ -804,11 +804,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     size = input._shape[d] if input.dim() else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    values, indices = sort(input, dim)
-    v, i = select(values, d, k - 1), select(indices, d, k - 1)
-    if keepdim:
-        v, i = unsqueeze(v, d), unsqueeze(i, d)
-    return ReturnTypes.of("kthvalue")((v, i))
+    return ReturnTypes.of("kthvalue")(_pick_along(input, d, k - 1, keepdim, "KthvalueBackward0"))
 
 
 class MedianBackward0(Node):
@@ -837,12 +833,23 @@ def median(input, dim=None, keepdim=False):
     if input.dim() == 0:
         return _one_element(input, dim, lambda x, d: median(x, d), "median")
     d = wrap_dim(dim, input.dim())
-    values, indices = sort(input, d)
-    m = (input._shape[d] - 1) // 2
-    v, i = select(values, d, m), select(indices, d, m)
+    return ReturnTypes.of("median")(_pick_along(input, d, (input._shape[d] - 1) // 2, keepdim, "MedianBackward1"))
+
+
+def _pick_along(input, d, rank, keepdim, node_name):
+    """(values, indices) of the rank-th smallest along d (kthvalue, median(dim)); the gradient flows to the index
+    picked, through a node named as PyTorch names it."""
+    from .reduction import MaxBackward0
+    values, indices = sort(input.detach(), d)
+    v, i = D.contiguous_copy(select(values, d, rank)), D.contiguous_copy(select(indices, d, rank))
     if keepdim:
         v, i = unsqueeze(v, d), unsqueeze(i, d)
-    return ReturnTypes.of("median")((v, i))
+    if _requires(input):
+        n = MaxBackward0()
+        n.ctx = (input._shape, d, keepdim, node_name)
+        n.save(i)
+        attach(n, v, input)
+    return v, i
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

@@ -416,16 +416,12 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     if not isinstance(steps, int) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = _dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)
-    if dtype in (_dt.float32, _dt.float16):  # PyTorch's float32 rounding (see the kernel)
-        out = D.empty((steps,), _dt.float32)
-        if steps:
-            D.K.linspace_f32(out._buf, np.float32(start), np.float32(end))
-        out = D.cast(out, dtype) if dtype is not _dt.float32 else out
-    else:
-        wide = D.empty((steps,), _dt.float64)
-        if steps:
-            D.K.linspace(wide._buf, float(start), float(end))
-        out = D.cast(wide, dtype) if dtype is not _dt.float64 else wide
+    narrow = dtype in (_dt.float32, _dt.float16)  # PyTorch's float32 rounding (see linspace_f32)
+    compute = _dt.float32 if narrow else _dt.float64
+    out = D.empty((steps,), compute)
+    if steps:
+        (D.K.linspace_f32 if narrow else D.K.linspace)(out._buf, compute.np.type(start), compute.np.type(end))
+    out = D.cast(out, dtype) if dtype is not compute else out
     return _finish(out.to(_device(device)) if device is not None else out, requires_grad)
 
 

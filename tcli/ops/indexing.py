@@ -107,7 +107,7 @@ def _apply_basic(x, key, positions):
             view = unsqueeze(view, dim)
             dim += 1
         elif isinstance(k, int):
-            view = _select(view, dim, k, position)
+            view = select(view, dim, k, _key_position=position)
         elif isinstance(k, slice):
             start, stop, step = k.start, k.stop, 1 if k.step is None else k.step
             if isinstance(step, Tensor):
@@ -213,22 +213,12 @@ def _simple_key(x, key):
         view, dim = x, 0
         for position, k in enumerate(key):
             if type(k) is int:
-                view = _select(view, dim, k, position)
+                view = select(view, dim, k, _key_position=position)
             else:
                 view = _slice(view, dim, k)
                 dim += 1
         return view
     return None
-
-
-def _select(view, dim, index, original_dim):
-    """select(view, dim, index), with the out-of-range error naming the dim of the tensor the user indexed: in
-    x[0, 5] the second index meets dim 0 of the view x[0], but PyTorch reports dimension 1."""
-    size = view._shape[dim]
-    if index < -size or index >= size:
-        raise IndexError(f"index {index} is out of bounds for dimension {original_dim} with size {size}"
-                         + hint(f"valid indices for this dimension are {-size}..{size - 1}."))
-    return select(view, dim, index)
 
 
 def _slice(x, dim, k):
@@ -781,7 +771,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input.dim() == 0:
         return _one_element(input, dim, lambda x, d: topk(x, k, d, largest, sorted), "topk")
     d = wrap_dim(dim, input.dim())
-    size = input._shape[d] if input.dim() else 1
+    size = input._shape[d]
     if k < 0 or k > size:
         raise RuntimeError("selected index k out of range"
                            + hint(f"k must be between 0 and {size} (the size of dim {d})."))
@@ -801,7 +791,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if input.dim() == 0:
         return _one_element(input, dim, lambda x, d: kthvalue(x, k, d), "kthvalue")
     d = wrap_dim(dim, input.dim())
-    size = input._shape[d] if input.dim() else 1
+    size = input._shape[d]
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     return ReturnTypes.of("kthvalue")(_pick_along(input, d, k - 1, keepdim, "KthvalueBackward0"))

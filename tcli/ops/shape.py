@@ -326,36 +326,22 @@ def expand(input, *sizes):
                            "of sizes provided (" + str(len(sizes)) + ") must be greater or equal to the number of "
                            f"dimensions in the tensor ({nd})")
     lead = len(sizes) - nd
-    for i in range(len(sizes) - 1, lead - 1, -1):  # PyTorch checks from the last dim: its error names that one
-        size, have = sizes[i], input._shape[i - lead]
-        if size >= 0 and size != have and have != 1:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({size}) must match the existing size ({have}) at non-singleton "
-                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input._shape)}"
-                + hint("only dimensions of size 1 can be expanded; reshape or unsqueeze first."))
-    shape, strides = [], []
-    for i, size in enumerate(sizes):
-        j = i - lead
+    shape, strides = list(sizes), [0] * len(sizes)
+    for i in range(len(sizes) - 1, -1, -1):  # from the last dim, as PyTorch checks: its errors name the first met
+        size, j = sizes[i], i - lead
         if j < 0:
             if size < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed in a leading, "
                                    "non-existing dimension 0")
-            shape.append(size)
-            strides.append(0)
             continue
         have = input._shape[j]
         if size == -1:
-            size = have
+            size = shape[i] = have
         elif size < 0:
-            raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed in a leading, non-existing "
-                               f"dimension {i}" if j < 0 else f"expand: invalid size {size} at dimension {i}")
+            raise RuntimeError(f"expand: invalid size {size} at dimension {i}")
         if have == size:
-            shape.append(size)
-            strides.append(input._strides[j])
-        elif have == 1:
-            shape.append(size)
-            strides.append(0)
-        else:
+            strides[i] = input._strides[j]
+        elif have != 1:
             raise RuntimeError(
                 f"The expanded size of the tensor ({size}) must match the existing size ({have}) at non-singleton "
                 f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input._shape)}"
@@ -404,7 +390,9 @@ def _embed(g, shape, view_fn):
     return z
 
 
-def select(input, dim, index):
+def select(input, dim, index, *, _key_position=None):
+    """input's index-th slice along dim. ``_key_position``: where this index stands in the key of x[...], which
+    PyTorch's out-of-range error names as the dimension (in x[0, 5] the 5 meets dim 0 of x[0]: "dimension 1")."""
     nd = input.dim()
     if nd == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor."
@@ -412,8 +400,8 @@ def select(input, dim, index):
     d = wrap_dim(dim, nd)
     size = input._shape[d]
     if index < -size or index >= size:
-        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}"
-                         + hint(f"valid indices for this dimension are {-size}..{size - 1}."))
+        raise IndexError(f"index {index} is out of bounds for dimension {d if _key_position is None else _key_position}"
+                         f" with size {size}" + hint(f"valid indices for this dimension are {-size}..{size - 1}."))
     i = index + size if index < 0 else index
     shape = input._shape[:d] + input._shape[d + 1:]
     strides = input._strides[:d] + input._strides[d + 1:]
@@ -844,17 +832,26 @@ class CatBackward0(Node):
         return tuple(outs)
 
 
+def _tensor_list(tensors, name):
+    """cat's and stack's tensors as a list, with PyTorch's TypeErrors for one tensor or an element that is none."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+                        + hint(f"pass a list or tuple of tensors: torch.{name}([a, b])."))
+    tensors = list(tensors)
+    for i, t_ in enumerate(tensors):
+        if not isinstance(t_, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}"
+                            + hint(f"{name} takes tensors: wrap each in torch.tensor(...), or make the whole "
+                                   "tensor at once with torch.tensor([...])."))
+    return tensors
+
+
 @numpy_names
 def cat(tensors, dim=0, *, out=None):
-    if isinstance(tensors, Tensor):
-        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
-                        + hint("pass a list or tuple of tensors: torch.cat([a, b])."))
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t_ in enumerate(tensors):
-        if not isinstance(t_, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}")
         if t_.dim() == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated"
                                + hint("use tcli.stack to join 0-d tensors, or unsqueeze them first."))
@@ -912,17 +909,9 @@ class StackBackward0(Node):
 
 @numpy_names
 def stack(tensors, dim=0, *, out=None):
-    if isinstance(tensors, Tensor):
-        raise TypeError("stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
-                        + hint("pass a list or tuple of tensors: torch.stack([a, b])."))
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    for i, t_ in enumerate(tensors):
-        if not isinstance(t_, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}"
-                            + hint("stack takes tensors: torch.stack([torch.tensor(a), torch.tensor(b)]), or build "
-                                   "the whole tensor at once with torch.tensor(...)."))
     first = tensors[0]
     for i, t_ in enumerate(tensors[1:], 1):
         if t_._shape != first._shape:

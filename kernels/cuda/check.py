@@ -169,7 +169,7 @@ def _signatures():
         tup = nt.UniTuple(i64, k)
         yield (f"index_offsets {k}", IX._index_offsets.py_func, (arr(i64), arr(i64), tup, tup, i64, arr(i64)), False)
     yield ("first_outside i64", IX._first_outside.py_func, (arr(i64), arr(i64), i64, i64), False)
-    yield ("repeats i64", IX._repeats.py_func, (arr(i64), arr(i64)), False)
+    yield ("first_not_increasing i64", IX._first_not_increasing.py_func, (arr(i64), arr(i64)), False)
     for t in (f32, f64, i64):
         yield (f"scatter_rows {t}", IX._scatter_rows.py_func, (arr(t), arr(i64), i64, shape2, shape2, arr(t), b1),
                t == f32)

@@ -53,22 +53,10 @@ def _scatter_rows(dst, offsets, rows, rshape, rstrides, src, accumulate):
         j += cuda.gridsize(1)
 
 
-@jit
-def _gather_dim(out, src, s_off, s_strides, idx, shape, dim):
-    p = cuda.grid(1)
-    while p < out.shape[0]:
-        rest, off = p, s_off
-        for d in range(len(shape) - 1, -1, -1):
-            coord = rest % shape[d]
-            rest //= shape[d]
-            off += (idx[p] if d == dim else coord) * s_strides[d]
-        out[p] = src[off]
-        p += cuda.gridsize(1)
-
-
 @cuda.jit(device=True, inline=True)
 def _dim_offsets(p, d_off, d_strides, idx, s_off, s_strides, shape, dim):
-    """(destination, source) offsets of element p of a scatter along dim."""
+    """(indexed, plain) offsets of element p of a gather or scatter along dim: in the tensor idx indexes along dim
+    (d_off, d_strides), and in the one laid out as idx is (s_off, s_strides)."""
     rest, off, soff = p, d_off, s_off
     for d in range(len(shape) - 1, -1, -1):
         coord = rest % shape[d]
@@ -76,6 +64,15 @@ def _dim_offsets(p, d_off, d_strides, idx, s_off, s_strides, shape, dim):
         soff += coord * s_strides[d]
         off += (idx[p] if d == dim else coord) * d_strides[d]
     return off, soff
+
+
+@jit
+def _gather_dim(out, src, s_off, s_strides, idx, shape, dim):
+    p = cuda.grid(1)
+    while p < out.shape[0]:
+        off, _ = _dim_offsets(p, s_off, s_strides, idx, 0, s_strides, shape, dim)  # the unused offset compiles away
+        out[p] = src[off]
+        p += cuda.gridsize(1)
 
 
 @jit
@@ -160,12 +157,11 @@ def _first_outside(bad, idx, low, high):
 
 
 @jit
-def _repeats(found, offsets):
-    """found[0] > 0 if offsets is not strictly increasing (then it may repeat a place)."""
+def _first_not_increasing(bad, offsets):
     j = cuda.grid(1) + 1
     while j < offsets.shape[0]:
         if offsets[j] <= offsets[j - 1]:
-            found[0] = 1
+            cuda.atomic.min(bad, 0, j)
         j += cuda.gridsize(1)
 
 
@@ -229,10 +225,8 @@ def _may_repeat(offsets) -> bool:
     so that only then the offsets go to the host to find the last write to each place."""
     if offsets.shape[0] < 2:
         return False
-    found = from_host(np.zeros(1, np.int64))
     blocks, threads = grid_for(offsets.shape[0] - 1)
-    _repeats[blocks, threads](found.array, offsets.array)
-    return bool(found.array.copy_to_host()[0])
+    return _first_bad(lambda slot: _first_not_increasing[blocks, threads](slot, offsets.array)) >= 0
 
 
 def _last_writes(offsets: np.ndarray) -> np.ndarray:
